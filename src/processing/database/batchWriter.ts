@@ -1,0 +1,104 @@
+import type { Statement } from 'sql.js';
+import type { TelemetryEvent } from '../../shared/event';
+import { errorMessage } from '../../shared/log';
+import { compress, DEFAULT_DICTIONARY } from './compression';
+import { extractIndexedFields } from './fields';
+import type { SqliteStore } from './sqliteClient';
+
+export interface StoredRow {
+  event: TelemetryEvent;
+  sequence: number;
+  /** True when the event_id was already stored (a redelivery or a replay): nothing was inserted. */
+  duplicate: boolean;
+}
+
+export interface BatchResult {
+  stored: StoredRow[];
+  failed: Array<{ event: TelemetryEvent; error: string }>;
+  rawBytes: number;
+  compressedBytes: number;
+}
+
+const INSERT_SQL = `
+  INSERT INTO raw_traces (
+    event_id, session_id, event_type, hook_type, platform, timestamp, workspace_hash, model,
+    tool_name, duration_ms, tokens_used, lines_added, lines_removed, event_data, dictionary_id
+  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT(event_id) DO NOTHING
+  RETURNING sequence`;
+
+/**
+ * Writes a batch of events to raw_traces in one transaction with prepared statements. A row that
+ * fails (a value SQLite refuses, a compression error) is reported on its own and the rest of the
+ * batch is kept (invariant 6). Duplicates are ignored and reported with the existing sequence,
+ * so the caller can still acknowledge them and re-announce them on the CDC stream.
+ */
+export class SQLiteBatchWriter {
+  private insert?: Statement;
+  private lookup?: Statement;
+  private generation = -1;
+
+  constructor(private readonly store: SqliteStore) {}
+
+  private statements(): { insert: Statement; lookup: Statement } {
+    // sql.js frees every statement when it exports (each flush); prepare again after one.
+    if (!this.insert || !this.lookup || this.generation !== this.store.statementGeneration) {
+      this.insert = this.store.db.prepare(INSERT_SQL);
+      this.lookup = this.store.db.prepare('SELECT sequence FROM raw_traces WHERE event_id = ?');
+      this.generation = this.store.statementGeneration;
+    }
+    return { insert: this.insert, lookup: this.lookup };
+  }
+
+  writeBatch(events: TelemetryEvent[]): BatchResult {
+    const result: BatchResult = { stored: [], failed: [], rawBytes: 0, compressedBytes: 0 };
+    if (events.length === 0) return result;
+    const { insert, lookup } = this.statements();
+    const db = this.store.db;
+    db.run('BEGIN');
+    try {
+      for (const event of events) {
+        try {
+          const json = JSON.stringify(event);
+          const blob = compress(json);
+          const f = extractIndexedFields(event);
+          insert.bind([
+            f.event_id, f.session_id, f.event_type, f.hook_type, f.platform, f.timestamp, f.workspace_hash,
+            f.model, f.tool_name, f.duration_ms, f.tokens_used, f.lines_added, f.lines_removed, blob,
+            DEFAULT_DICTIONARY.id,
+          ]);
+          if (insert.step()) {
+            result.stored.push({ event, sequence: Number(insert.get()[0]), duplicate: false });
+            result.rawBytes += Buffer.byteLength(json);
+            result.compressedBytes += blob.byteLength;
+          } else {
+            lookup.bind([f.event_id]);
+            const sequence = lookup.step() ? Number(lookup.get()[0]) : -1;
+            lookup.reset();
+            result.stored.push({ event, sequence, duplicate: true });
+          }
+          insert.reset();
+        } catch (err) {
+          insert.reset();
+          result.failed.push({ event, error: errorMessage(err) });
+        }
+      }
+      db.run('COMMIT');
+    } catch (err) {
+      db.run('ROLLBACK');
+      throw err;
+    }
+    if (result.stored.some((r) => !r.duplicate)) this.store.markDirty();
+    return result;
+  }
+
+  /** Free the prepared statements (the database outlives the writer). */
+  dispose(): void {
+    if (this.generation === this.store.statementGeneration) {
+      this.insert?.free();
+      this.lookup?.free();
+    }
+    this.insert = undefined;
+    this.lookup = undefined;
+  }
+}

@@ -1,0 +1,181 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, chmodSync, unlinkSync } from 'node:fs';
+import * as path from 'node:path';
+import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import { errorMessage, type Logger, silentLogger } from '../../shared/log';
+import { applyMigrations } from './schema';
+
+let sqlJsPromise: Promise<SqlJsStatic> | undefined;
+
+/** Where sql-wasm.wasm is: next to the bundle (dist/), or in node_modules when running from source. */
+function locateWasm(file: string): string {
+  const besideBundle = path.join(__dirname, file);
+  if (existsSync(besideBundle)) return besideBundle;
+  return require.resolve(`sql.js/dist/${file}`);
+}
+
+/** initSqlJs caches its first config, so it is loaded once per process with the one locateFile. */
+export function loadSqlJs(): Promise<SqlJsStatic> {
+  sqlJsPromise ??= initSqlJs({ locateFile: locateWasm });
+  return sqlJsPromise;
+}
+
+export class DatabaseCorruptError extends Error {}
+
+export interface OpenResult {
+  store: SqliteStore;
+  /** Where a corrupt file was moved, when one was found. */
+  movedAside?: string;
+  created: boolean;
+}
+
+export interface FlushResult {
+  bytes: number;
+  exportMs: number;
+  writeMs: number;
+  totalMs: number;
+}
+
+/**
+ * The sql.js database and its file. sql.js lives in memory; persistence is ours (DESIGN.md §5):
+ * `flush()` exports and atomically replaces the file, so the file on disk is always a complete,
+ * valid SQLite database (invariant 5). The plan's WAL / synchronous PRAGMAs mean nothing for an
+ * in-memory database and are not set.
+ */
+export class SqliteStore {
+  private dirty = false;
+  private generation = 0;
+  private closed = false;
+
+  private constructor(
+    readonly db: Database,
+    readonly filePath: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Open the file (or create it), move a corrupt one aside, and migrate the schema. */
+  static async open(filePath: string, log: Logger = silentLogger): Promise<OpenResult> {
+    const SQL = await loadSqlJs();
+    ensurePrivateDir(path.dirname(filePath));
+    let movedAside: string | undefined;
+    let db: Database | undefined;
+    let created = false;
+    if (existsSync(filePath)) {
+      const bytes = readFileSync(filePath);
+      try {
+        db = new SQL.Database(bytes);
+        checkIntegrity(db);
+      } catch (err) {
+        db?.close();
+        db = undefined;
+        movedAside = moveAside(filePath);
+        log.error(`Database ${filePath} is corrupt (${errorMessage(err)}); it was moved to ${movedAside} and a new database was started.`);
+      }
+    }
+    if (!db) {
+      db = new SQL.Database();
+      created = true;
+    }
+    const store = new SqliteStore(db, filePath, log);
+    store.applyPragmas();
+    const migrated = applyMigrations(db);
+    // A new or migrated database is written at once, so the file exists and is valid from the start.
+    if (created || migrated) {
+      store.dirty = true;
+      store.flush();
+    }
+    return { store, movedAside, created };
+  }
+
+  private applyPragmas(): void {
+    // Only what matters in memory: foreign keys on; temp data in memory.
+    this.db.run('PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;');
+  }
+
+  get isDirty(): boolean {
+    return this.dirty;
+  }
+
+  /** Bumped by each export: sql.js closes and reopens the database there, freeing every statement. */
+  get statementGeneration(): number {
+    return this.generation;
+  }
+
+  markDirty(): void {
+    this.dirty = true;
+  }
+
+  /** Export and atomically replace the file: temp file, fsync, rename over, fsync the folder. */
+  flush(): FlushResult | undefined {
+    if (this.closed) throw new Error('database is closed');
+    if (!this.dirty) return undefined;
+    const t0 = performance.now();
+    const bytes = this.db.export();
+    this.generation++;
+    this.applyPragmas();
+    const t1 = performance.now();
+    atomicWrite(this.filePath, bytes);
+    const t2 = performance.now();
+    this.dirty = false;
+    return { bytes: bytes.byteLength, exportMs: t1 - t0, writeMs: t2 - t1, totalMs: t2 - t0 };
+  }
+
+  /** Flush what is dirty and release the database. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.flush();
+    } finally {
+      this.closed = true;
+      this.db.close();
+    }
+  }
+}
+
+function checkIntegrity(db: Database): void {
+  // quick_check reads every page once: enough to catch a torn or foreign file at start-up.
+  const result = db.exec('PRAGMA quick_check(1)');
+  const verdict = result[0]?.values[0]?.[0];
+  if (verdict !== 'ok') throw new DatabaseCorruptError(`integrity check says: ${String(verdict)}`);
+}
+
+function moveAside(filePath: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const target = `${filePath}.corrupt-${stamp}`;
+  renameSync(filePath, target);
+  return target;
+}
+
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // mkdir's mode is masked by umask and ignored for an existing folder; the product's folder is
+  // owner-only whatever created it (invariant 9).
+  try {
+    chmodSync(dir, 0o700);
+  } catch (err) {
+    throw new Error(`Cannot make ${dir} private (${errorMessage(err)}); check that you own it.`);
+  }
+}
+
+/** Write bytes to `target` so that a crash at any instant leaves the old or the new file. */
+export function atomicWrite(target: string, bytes: Uint8Array): void {
+  const dir = path.dirname(target);
+  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
+  const fd = openSync(temp, 'w', 0o600);
+  try {
+    let offset = 0;
+    while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(temp, target);
+  const dirFd = openSync(dir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}
