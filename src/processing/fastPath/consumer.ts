@@ -1,0 +1,312 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config/config';
+import { fieldsFromArray, parseStreamEntry, type StreamFields, type TelemetryEvent } from '../../shared/event';
+import { errorMessage, type Logger } from '../../shared/log';
+import type { SQLiteBatchWriter } from '../database/batchWriter';
+import type { SqliteStore } from '../database/sqliteClient';
+import type { FlushParticipant } from '../durability';
+import { BatchManager } from './batchManager';
+import { CDCPublisher, type CdcRecord } from './cdcPublisher';
+import { addDeadLetter, type DeadLetterErrorType } from './deadLetters';
+import { FastPathStats } from './stats';
+
+type StreamEntry = [id: string, fields: string[]];
+type XReadReply = Array<[stream: string, entries: StreamEntry[]]> | null;
+
+interface Pending {
+  id: string;
+  event: TelemetryEvent;
+  fields: StreamFields;
+}
+
+interface AwaitingDurable {
+  id: string;
+  /** Set for rows to announce on the CDC stream (new rows and duplicates: a crash may have
+   * happened between the flush and the announcement, and CDC consumers are idempotent). */
+  cdc?: CdcRecord;
+}
+
+export interface ConsumerDeps {
+  config: Config;
+  /** For XACK, XADD, XCLAIM: commands that must not wait behind a blocking read. */
+  redis: Redis;
+  /** Dedicated to XREADGROUP BLOCK; disconnected to break the read on stop. */
+  blockingRedis: Redis;
+  writer: SQLiteBatchWriter;
+  store: SqliteStore;
+  log: Logger;
+  stats?: FastPathStats;
+}
+
+const PROBE_TYPE = 'probe';
+
+/** Group name conflicts ("BUSYGROUP") mean the group already exists, which is what we want. */
+export async function ensureGroup(redis: Redis, stream: string, group: string): Promise<void> {
+  try {
+    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+  } catch (err) {
+    if (!errorMessage(err).includes('BUSYGROUP')) throw err;
+  }
+}
+
+/**
+ * The fast path (plan Phase 2): XREADGROUP from the event stream, batches to SQLite, and XACK +
+ * CDC only once the flush made the rows durable (invariant 2). Entries that fail are retried
+ * through the pending entries list; processing failures are counted in a Redis hash (not the
+ * delivery counter, which crash recovery also raises), and after `max_deliveries` failures the
+ * entry goes to the DLQ with the reason and is acknowledged (invariant 6).
+ */
+export class FastPathConsumer implements FlushParticipant {
+  readonly stats: FastPathStats;
+  private readonly cfg: Config;
+  private readonly stream: string;
+  private readonly group: string;
+  private readonly consumer: string;
+  private readonly failuresKey: string;
+  private readonly batch: BatchManager<Pending>;
+  private readonly cdc: CDCPublisher;
+  private awaiting: AwaitingDurable[] = [];
+  private readonly retryAt = new Map<string, number>();
+  private readonly failedIds = new Set<string>();
+  private running = false;
+  private loop?: Promise<void>;
+  private lastClaimAt = 0;
+  private probesStored = 0;
+
+  constructor(private readonly deps: ConsumerDeps) {
+    this.cfg = deps.config;
+    this.stream = this.cfg.streams.events;
+    this.group = this.cfg.processor.consumer_group;
+    this.consumer = this.cfg.processor.consumer_name;
+    this.failuresKey = `${this.stream}:failures:${this.group}`;
+    this.stats = deps.stats ?? new FastPathStats();
+    this.batch = new BatchManager(this.cfg.processor.batch_size, this.cfg.processor.batch_timeout_ms);
+    this.cdc = new CDCPublisher(this.cfg.streams.cdc, this.cfg.streams.cdc_maxlen);
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    await ensureGroup(this.deps.redis, this.stream, this.group);
+    this.running = true;
+    this.loop = this.run().catch((err) => {
+      this.running = false;
+      this.deps.log.error(`Fast path stopped on an unexpected error: ${errorMessage(err)}`);
+    });
+  }
+
+  /** Stop reading and write what was read; the caller flushes and then calls onDurable(). */
+  async stop(): Promise<void> {
+    if (!this.running && !this.loop) return;
+    this.running = false;
+    // A blocking XREADGROUP holds its connection for up to block_ms; disconnecting ends it now.
+    // Entries Redis delivered into that read stay in our PEL and are re-read at the next start.
+    this.deps.blockingRedis.disconnect();
+    await this.loop;
+    this.loop = undefined;
+    this.writePending(true);
+  }
+
+  get backlog(): number {
+    return this.batch.size + this.awaiting.length;
+  }
+
+  private async run(): Promise<void> {
+    await this.readOwnHistory();
+    while (this.running) {
+      try {
+        await this.claimIdleIfDue();
+        await this.retryDue();
+        const wait = this.batch.msUntilDue();
+        const block = wait === undefined ? this.cfg.processor.block_ms : Math.max(1, Math.ceil(wait));
+        const reply = (await this.deps.blockingRedis.xreadgroup(
+          'GROUP', this.group, this.consumer,
+          'COUNT', this.cfg.processor.batch_size,
+          'BLOCK', block,
+          'STREAMS', this.stream, '>',
+        )) as XReadReply;
+        if (reply) await this.handleEntries(reply[0][1]);
+        this.writePending(false);
+      } catch (err) {
+        if (!this.running) break;
+        const message = errorMessage(err);
+        if (message.includes('NOGROUP')) {
+          // The stream or group was deleted under us (a user ran DEL): recreate and go on.
+          await ensureGroup(this.deps.redis, this.stream, this.group).catch(() => undefined);
+        } else {
+          this.deps.log.warn(`Reading ${this.stream} failed (${message}); retrying.`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Entries delivered to this consumer name before a crash or restart: read them again first. */
+  private async readOwnHistory(): Promise<void> {
+    let after = '0';
+    while (this.running) {
+      const reply = (await this.deps.redis.xreadgroup(
+        'GROUP', this.group, this.consumer, 'COUNT', this.cfg.processor.batch_size, 'STREAMS', this.stream, after,
+      )) as XReadReply;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) break;
+      after = entries[entries.length - 1][0];
+      // An entry trimmed while pending comes back with no fields: nothing to store, just ack it.
+      const live = entries.filter(([, f]) => f !== null);
+      const gone = entries.filter(([, f]) => f === null).map(([id]) => id);
+      if (gone.length > 0) await this.deps.redis.xack(this.stream, this.group, ...gone);
+      await this.handleEntries(live);
+      this.writePending(false);
+    }
+  }
+
+  /** Entries idle too long under another consumer (one that died) are taken over. */
+  private async claimIdleIfDue(): Promise<void> {
+    const now = Date.now();
+    const every = Math.max(1000, Math.floor(this.cfg.processor.claim_idle_ms / 4));
+    if (now - this.lastClaimAt < every) return;
+    this.lastClaimAt = now;
+    let cursor = '0-0';
+    do {
+      const [next, entries, deleted] = (await this.deps.redis.xautoclaim(
+        this.stream, this.group, this.consumer, this.cfg.processor.claim_idle_ms, cursor, 'COUNT', 100,
+      )) as [string, StreamEntry[], string[]?];
+      cursor = next;
+      // Our own entries waiting for a flush are never this idle (claim_idle_ms > flush interval),
+      // so what comes back belongs to a consumer that is gone.
+      const fresh = entries.filter(([id]) => !this.retryAt.has(id));
+      this.stats.claimed += fresh.length;
+      if (deleted && deleted.length > 0) await this.deps.redis.xack(this.stream, this.group, ...deleted);
+      await this.handleEntries(fresh);
+      this.writePending(false);
+    } while (cursor !== '0-0' && this.running);
+  }
+
+  private async retryDue(): Promise<void> {
+    if (this.retryAt.size === 0) return;
+    const now = Date.now();
+    const due = [...this.retryAt].filter(([, at]) => at <= now).map(([id]) => id);
+    if (due.length === 0) return;
+    for (const id of due) this.retryAt.delete(id);
+    // XCLAIM to ourselves is a real redelivery: it raises the delivery count Redis reports.
+    const entries = (await this.deps.redis.xclaim(this.stream, this.group, this.consumer, 0, ...due)) as Array<StreamEntry | null>;
+    const live = entries.filter((e): e is StreamEntry => e !== null && e[1] !== null);
+    const liveIds = new Set(live.map(([id]) => id));
+    const gone = due.filter((id) => !liveIds.has(id));
+    if (gone.length > 0) {
+      await this.deps.redis.multi().xack(this.stream, this.group, ...gone).hdel(this.failuresKey, ...gone).exec();
+      for (const id of gone) this.failedIds.delete(id);
+    }
+    await this.handleEntries(live);
+  }
+
+  private async handleEntries(entries: StreamEntry[]): Promise<void> {
+    for (const [id, flat] of entries) {
+      this.stats.read++;
+      const fields = fieldsFromArray(flat ?? []);
+      let size = 0;
+      for (const v of flat ?? []) size += v.length;
+      if (size > this.cfg.processor.max_entry_bytes) {
+        await this.fail(id, fields, 'too_large', `entry is ${size} bytes, over the ${this.cfg.processor.max_entry_bytes}-byte limit (processor.max_entry_bytes)`, false);
+        continue;
+      }
+      const parsed = parseStreamEntry(fields, id);
+      if (!parsed.ok) {
+        await this.fail(id, fields, parsed.errorType, parsed.message, true);
+        continue;
+      }
+      this.batch.add({ id, event: parsed.event, fields });
+      if (this.batch.size >= this.cfg.processor.batch_size) this.writePending(false);
+    }
+  }
+
+  /** Write every due batch (all of them when `all`). Synchronous: sql.js work is in-process. */
+  private writePending(all: boolean): void {
+    while (this.batch.size > 0 && (all || this.batch.shouldFlush())) {
+      const items = this.batch.take();
+      const t0 = performance.now();
+      const result = this.deps.writer.writeBatch(items.map((i) => i.event));
+      this.stats.recordBatch(performance.now() - t0);
+      this.stats.rawBytes += result.rawBytes;
+      this.stats.compressedBytes += result.compressedBytes;
+      const idOf = new Map(items.map((i) => [i.event, i]));
+      for (const row of result.stored) {
+        const item = idOf.get(row.event)!;
+        if (row.duplicate) this.stats.duplicates++;
+        else if (row.event.event_type === PROBE_TYPE) this.probesStored++;
+        else this.stats.written++;
+        this.awaiting.push({ id: item.id, cdc: row.sequence >= 0 ? { sequence: row.sequence, event: row.event } : undefined });
+      }
+      for (const failure of result.failed) {
+        const item = idOf.get(failure.event)!;
+        void this.fail(item.id, item.fields, 'processing_error', failure.error, true).catch((err) =>
+          this.deps.log.error(`Could not record the failure of entry ${item.id}: ${errorMessage(err)}`),
+        );
+      }
+    }
+  }
+
+  /** Count a processing failure; retry later, or dead-letter it once it failed often enough. */
+  private async fail(id: string, fields: StreamFields, errorType: DeadLetterErrorType | 'parse_error' | 'validation_error', message: string, canRetry: boolean): Promise<void> {
+    this.stats.failures++;
+    const failures = await this.deps.redis.hincrby(this.failuresKey, id, 1);
+    this.failedIds.add(id);
+    if (failures < this.cfg.processor.max_deliveries) {
+      // Short backoff: most failures are deterministic, and the DLQ is where a user looks.
+      this.retryAt.set(id, Date.now() + 100 * 2 ** failures);
+      return;
+    }
+    const eventId = fields.event_id;
+    await addDeadLetter(this.deps.redis, this.cfg.streams.dlq, this.cfg.streams.dlq_maxlen, {
+      sourceStream: this.stream,
+      originalMessageId: id,
+      originalEventId: eventId,
+      originalFields: fields,
+      errorType,
+      errorMessage: message,
+      deliveries: failures,
+      canRetry,
+    });
+    await this.deps.redis.multi().xack(this.stream, this.group, id).hdel(this.failuresKey, id).exec();
+    this.failedIds.delete(id);
+    this.stats.deadLettered++;
+    this.deps.log.warn(`Entry ${id} (event ${eventId ?? 'unknown'}) moved to ${this.cfg.streams.dlq} after ${failures} failed deliveries: ${message}`);
+  }
+
+  /** The flush made every row written so far durable: announce them on CDC and acknowledge. */
+  async onDurable(): Promise<void> {
+    if (this.awaiting.length === 0) return;
+    const items = this.awaiting;
+    this.awaiting = [];
+    const pipeline = this.deps.redis.pipeline();
+    const records = items.flatMap((i) => (i.cdc ? [i.cdc] : []));
+    this.cdc.queue(pipeline, records);
+    const ids = items.map((i) => i.id);
+    for (let i = 0; i < ids.length; i += 1000) pipeline.xack(this.stream, this.group, ...ids.slice(i, i + 1000));
+    const cleared = ids.filter((id) => this.failedIds.has(id));
+    if (cleared.length > 0) pipeline.hdel(this.failuresKey, ...cleared);
+    let results: Array<[Error | null, unknown]> | null;
+    try {
+      results = await pipeline.exec();
+    } catch (err) {
+      results = null;
+      this.deps.log.warn(`Acknowledging ${ids.length} stored entries failed (${errorMessage(err)}); will retry.`);
+    }
+    const failed = !results || results.some(([e]) => e);
+    if (failed) {
+      // Keep them for the next round; the rows are stored, so a redelivery would only be a duplicate.
+      this.awaiting = items.concat(this.awaiting);
+      return;
+    }
+    for (const id of cleared) this.failedIds.delete(id);
+    this.cdc.onPublished(records.length);
+    this.stats.cdcPublished += records.length;
+    this.stats.acked += ids.length;
+    if (this.probesStored > 0 && records.some((r) => r.event.event_type === PROBE_TYPE)) {
+      // Probes prove the path end to end (verify); once announced they leave no trace in the
+      // user's data.
+      this.deps.store.db.run(`DELETE FROM raw_traces WHERE event_type = '${PROBE_TYPE}'`);
+      this.deps.store.markDirty();
+      this.probesStored = 0;
+    }
+  }
+}
