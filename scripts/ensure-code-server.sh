@@ -28,6 +28,8 @@ die() {
   say "$*"
   exit 1
 }
+# Anything not wrapped by step/die still ends with one sentence rather than silence.
+trap 'say "failed unexpectedly at line $LINENO."' ERR
 # Run a step with its (noisy) output in the log, so stderr stays readable.
 step() {
   local what="$1"; shift
@@ -43,7 +45,10 @@ missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-mkdir -p "$CACHE" || die "cannot create cache dir $CACHE (run as root or set BLUEPLANE_E2E_CACHE)."
+mkdir -p "$CACHE" 2>/dev/null || die "cannot create cache dir $CACHE (run as root or set BLUEPLANE_E2E_CACHE)."
+# flock: two CI jobs sharing the cache must not install over (or truncate the log of) each other.
+exec 9>"$CACHE/.lock"
+flock 9 || die "cannot lock $CACHE/.lock."
 : >"$LOG"
 if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing Debian packages (${missing[*]}) and not root to install them."
@@ -56,10 +61,6 @@ fi
 command -v npm >/dev/null || die "npm is not on PATH (the machine's Node 20 + npm are needed to bootstrap)."
 
 # --- code-server + Node 24 ----------------------------------------------------------
-# flock: two CI jobs sharing the cache must not install over each other.
-exec 9>"$CACHE/.lock"
-flock 9 || die "cannot lock $CACHE/.lock."
-
 if [ -f "$MARKER" ]; then
   say "cache hit: code-server $CODE_SERVER_VERSION already installed in $CACHE."
 else
@@ -90,9 +91,11 @@ EOF
       npm_config_user_agent="npm/11 node/v$NODE_PKG_VERSION linux x64" \
       sh ./postinstall.sh
 
-  # Prove it starts before declaring the cache complete.
+  # Prove it runs before declaring the cache complete. The XDG dirs keep it from
+  # writing ~/.config/code-server/config.yaml and ~/.local/share/code-server here.
   step "check code-server --version" \
-    env PATH="$NODE24_DIR/bin:$PATH" "$NODE24_DIR/bin/node" "$CACHE/node_modules/code-server/out/node/entry.js" --version
+    env XDG_CONFIG_HOME="$CACHE/.version-check" XDG_DATA_HOME="$CACHE/.version-check" \
+      "$NODE24_DIR/bin/node" "$CACHE/node_modules/code-server/out/node/entry.js" --version
   date -u +%FT%TZ >"$MARKER"
   say "installed in $((SECONDS - start))s."
 fi
