@@ -21,6 +21,8 @@ const common = {
 const entries = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // Worker thread of the processor: parses and compresses batches off the main thread.
+  { entryPoints: ['src/processing/fastPath/encodeWorker.ts'], outfile: 'dist/encodeWorker.js' },
   // The direct hook is started once per agent event, so it must load fast: it is bundled alone.
   { entryPoints: ['src/capture/directHook.ts'], outfile: 'dist/hook.js', banner: { js: '#!/usr/bin/env node' } },
 ];

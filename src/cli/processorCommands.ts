@@ -8,7 +8,7 @@ import { TelemetryServer, type ServerOptions } from '../processing/server';
 import { IPC_STATUS, IPC_STOP, isFresh, type ProcessorStatus, readStatusFile } from '../processing/status';
 import { formatReport, runVerify, type VerifyOptions } from '../processing/verify';
 import { stderrLogger } from '../shared/log';
-import { fail, formatBytes, type GlobalOptions, loadCliConfig, printJson } from './common';
+import { fail, formatBytes, type GlobalOptions, loadCliConfig, parseDuration, printJson } from './common';
 
 export interface ProcessorCommandDeps {
   /** Leader parts from other layers (spool forwarder, slow path). */
@@ -102,6 +102,11 @@ export function registerProcessorCommands(program: Command, deps: ProcessorComma
     .option('--since <duration>', 'metrics window, like 7d, 24h or 30m', '7d')
     .action(async (opts: { json?: boolean; since?: string }) => {
       const config = loadCliConfig(globals());
+      try {
+        parseDuration(opts.since ?? '7d');
+      } catch (err) {
+        fail(err);
+      }
       const status = readStatusFile(config.paths.status);
       const live = isFresh(status) && status.role === 'leader' ? status : undefined;
       let database: { rows: number; sessions: number; bytes: number; first?: string; last?: string } | undefined;

@@ -26,6 +26,8 @@ const schema = z.strictObject({
       dlq_maxlen: positiveInt.default(100_000),
       // A producer-side safety cap only; far above any backlog the processor can build up.
       events_maxlen: positiveInt.default(1_000_000),
+      // How often the leader trims entries that every consumer group has acknowledged.
+      trim_interval_ms: positiveInt.default(30_000),
     })
     .prefault({}),
   processor: z
@@ -45,6 +47,8 @@ const schema = z.strictObject({
       // Keep the time spent exporting and writing the database below this share of wall time.
       flush_max_share: z.number().positive().max(1).default(0.08),
       shutdown_timeout_ms: positiveInt.default(10_000),
+      // Worker threads that parse and compress batches; unset means one per spare core.
+      encode_workers: z.number().int().min(0).max(16).optional(),
     })
     .prefault({}),
   database: z

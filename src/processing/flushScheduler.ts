@@ -63,6 +63,7 @@ export class FlushScheduler {
     if (!result) return;
     this.flushes++;
     this.last = { at: new Date().toISOString(), result };
+    this.log.debug(`flush bytes=${result.bytes} export_ms=${result.exportMs.toFixed(1)} write_ms=${result.writeMs.toFixed(1)} since_last_ms=${sinceLast.toFixed(0)}`);
     const share = result.totalMs / (result.totalMs + sinceLast);
     this.share = this.share === null ? share : 0.7 * this.share + 0.3 * share;
     this.intervalMs = Math.min(

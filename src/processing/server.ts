@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Redis } from 'ioredis';
 import { type Config, redactUrl } from '../config/config';
 import { errorMessage, type Logger } from '../shared/log';
@@ -6,6 +7,7 @@ import { SQLiteBatchWriter } from './database/batchWriter';
 import { atomicWrite, ensurePrivateDir, type FlushResult, SqliteStore } from './database/sqliteClient';
 import type { FlushParticipant } from './durability';
 import { FastPathConsumer } from './fastPath/consumer';
+import { trimAcknowledged } from './fastPath/streamTrimmer';
 import { FlushScheduler } from './flushScheduler';
 import { type LeaderLock, tryAcquireLeaderLock } from './leaderLock';
 import { applyRetention } from './retention';
@@ -173,6 +175,7 @@ export class TelemetryServer {
       writer: this.writer,
       store: this.store,
       log,
+      encodeWorkers: config.processor.encode_workers ?? Math.max(1, Math.min(4, availableParallelism() - 1)),
     });
     const ctx: LeaderContext = { config, log, redis: this.redis, store: this.store };
     this.components = (this.options.components ?? []).map((make) => make(ctx));
@@ -182,6 +185,7 @@ export class TelemetryServer {
     log.info(`Processor ${process.pid} owns ${config.paths.database} (${this.rowsAtStart} rows).`);
     this.scheduler.start();
     this.every(RETENTION_EVERY_MS, () => this.runRetention());
+    this.every(config.streams.trim_interval_ms, () => void this.trimStream());
     this.runRetention();
     // Redis may be down at start: keep the database open and connect in the background, so the
     // user sees a clear status and events flow as soon as Redis is back.
@@ -211,6 +215,15 @@ export class TelemetryServer {
     const message = `Redis at ${redactUrl(this.config.redis.url)} is not reachable (${err.message}); start redis-server or set BLUEPLANE_REDIS_URL / redis.url in config.yaml.`;
     if (this.redisState.state === 'up' || this.redisState.error !== message) this.log.warn(message);
     this.redisState = { state: 'down', url: redactUrl(this.config.redis.url), error: message };
+  }
+
+  private async trimStream(): Promise<void> {
+    if (!this.redis || this.redisState.state !== 'up') return;
+    try {
+      await trimAcknowledged(this.redis, this.config.streams.events);
+    } catch (err) {
+      this.log.warn(`Trimming acknowledged entries of ${this.config.streams.events} failed (${errorMessage(err)}); will retry.`);
+    }
   }
 
   private runRetention(): void {
@@ -336,7 +349,7 @@ export class TelemetryServer {
       startedAt: this.startedAt,
       updatedAt: new Date().toISOString(),
       redis: this.redisState,
-      error: this.redisState.state === 'down' && this.role === 'leader' ? this.redisState.error : this.lastError,
+      error: (this.role === 'leader' && this.redisState.state === 'down' && this.redisState.error) || this.lastError,
       warnings,
       database: {
         path: this.config.paths.database,

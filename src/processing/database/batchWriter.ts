@@ -3,10 +3,11 @@ import type { TelemetryEvent } from '../../shared/event';
 import { errorMessage } from '../../shared/log';
 import { compress, DEFAULT_DICTIONARY } from './compression';
 import { extractIndexedFields } from './fields';
+import type { EncodedRow } from '../fastPath/encode';
 import type { SqliteStore } from './sqliteClient';
 
 export interface StoredRow {
-  event: TelemetryEvent;
+  row: EncodedRow;
   sequence: number;
   /** True when the event_id was already stored (a redelivery or a replay): nothing was inserted. */
   duplicate: boolean;
@@ -14,7 +15,7 @@ export interface StoredRow {
 
 export interface BatchResult {
   stored: StoredRow[];
-  failed: Array<{ event: TelemetryEvent; error: string }>;
+  failed: Array<{ row: EncodedRow; error: string }>;
   rawBytes: number;
   compressedBytes: number;
 }
@@ -27,11 +28,24 @@ const INSERT_SQL = `
   ON CONFLICT(event_id) DO NOTHING
   RETURNING sequence`;
 
+/** Encode an already parsed event (the fast path encodes on worker threads; see encode.ts). */
+export function encodeEvent(event: TelemetryEvent, id = event.event_id): EncodedRow {
+  const json = JSON.stringify(event);
+  return {
+    ok: true,
+    id,
+    fields: extractIndexedFields(event),
+    blob: compress(json),
+    rawBytes: Buffer.byteLength(json),
+    cdc: { event_id: event.event_id, event_type: event.event_type, session_id: event.session_id, platform: event.platform, timestamp: event.timestamp },
+  };
+}
+
 /**
- * Writes a batch of events to raw_traces in one transaction with prepared statements. A row that
- * fails (a value SQLite refuses, a compression error) is reported on its own and the rest of the
- * batch is kept (invariant 6). Duplicates are ignored and reported with the existing sequence,
- * so the caller can still acknowledge them and re-announce them on the CDC stream.
+ * Writes a batch of encoded rows to raw_traces in one transaction with prepared statements. A row
+ * that SQLite refuses is reported on its own and the rest of the batch is kept (invariant 6).
+ * Duplicates are ignored and reported with the existing sequence, so the caller can still
+ * acknowledge them and re-announce them on the CDC stream.
  */
 export class SQLiteBatchWriter {
   private insert?: Statement;
@@ -50,37 +64,40 @@ export class SQLiteBatchWriter {
     return { insert: this.insert, lookup: this.lookup };
   }
 
+  /** Convenience for callers holding parsed events (tests, tools). */
   writeBatch(events: TelemetryEvent[]): BatchResult {
+    return this.writeEncoded(events.map((e) => encodeEvent(e)));
+  }
+
+  writeEncoded(rows: EncodedRow[]): BatchResult {
     const result: BatchResult = { stored: [], failed: [], rawBytes: 0, compressedBytes: 0 };
-    if (events.length === 0) return result;
+    if (rows.length === 0) return result;
     const { insert, lookup } = this.statements();
     const db = this.store.db;
     db.run('BEGIN');
     try {
-      for (const event of events) {
+      for (const row of rows) {
+        const f = row.fields;
         try {
-          const json = JSON.stringify(event);
-          const blob = compress(json);
-          const f = extractIndexedFields(event);
           insert.bind([
             f.event_id, f.session_id, f.event_type, f.hook_type, f.platform, f.timestamp, f.workspace_hash,
-            f.model, f.tool_name, f.duration_ms, f.tokens_used, f.lines_added, f.lines_removed, blob,
+            f.model, f.tool_name, f.duration_ms, f.tokens_used, f.lines_added, f.lines_removed, row.blob,
             DEFAULT_DICTIONARY.id,
           ]);
           if (insert.step()) {
-            result.stored.push({ event, sequence: Number(insert.get()[0]), duplicate: false });
-            result.rawBytes += Buffer.byteLength(json);
-            result.compressedBytes += blob.byteLength;
+            result.stored.push({ row, sequence: Number(insert.get()[0]), duplicate: false });
+            result.rawBytes += row.rawBytes;
+            result.compressedBytes += row.blob.byteLength;
           } else {
             lookup.bind([f.event_id]);
             const sequence = lookup.step() ? Number(lookup.get()[0]) : -1;
             lookup.reset();
-            result.stored.push({ event, sequence, duplicate: true });
+            result.stored.push({ row, sequence, duplicate: true });
           }
           insert.reset();
         } catch (err) {
           insert.reset();
-          result.failed.push({ event, error: errorMessage(err) });
+          result.failed.push({ row, error: errorMessage(err) });
         }
       }
       db.run('COMMIT');

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, chmodSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, readdirSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, chmodSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import { errorMessage, type Logger, silentLogger } from '../../shared/log';
@@ -56,6 +56,7 @@ export class SqliteStore {
   static async open(filePath: string, log: Logger = silentLogger): Promise<OpenResult> {
     const SQL = await loadSqlJs();
     ensurePrivateDir(path.dirname(filePath));
+    removeStaleTempFiles(filePath, log);
     let movedAside: string | undefined;
     let db: Database | undefined;
     let created = false;
@@ -127,6 +128,21 @@ export class SqliteStore {
     } finally {
       this.closed = true;
       this.db.close();
+    }
+  }
+}
+
+/** A crash mid-flush leaves `.telemetry.db.<pid>.tmp`; the real file is intact, the temp is junk. */
+function removeStaleTempFiles(filePath: string, log: Logger): void {
+  const dir = path.dirname(filePath);
+  const prefix = `.${path.basename(filePath)}.`;
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith(prefix) && name.endsWith('.tmp') && name !== `${prefix}${process.pid}.tmp`) {
+      try {
+        unlinkSync(path.join(dir, name));
+      } catch (err) {
+        log.warn(`Could not remove the stale temp file ${name} (${errorMessage(err)}); remove it by hand.`);
+      }
     }
   }
 }

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { priorityFor } from '../../shared/eventTypes';
-import type { TelemetryEvent } from '../../shared/event';
+import type { EncodedRow } from './encode';
 
 export interface CdcRecord {
   sequence: number;
-  event: TelemetryEvent;
+  event: EncodedRow['cdc'];
 }
 
 /** The fields of one `cdc:events` entry (reference/wire-format.md §3). */

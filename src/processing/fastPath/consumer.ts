@@ -1,23 +1,20 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config/config';
-import { fieldsFromArray, parseStreamEntry, type StreamFields, type TelemetryEvent } from '../../shared/event';
+import { fieldsFromArray, type StreamFields } from '../../shared/event';
 import { errorMessage, type Logger } from '../../shared/log';
 import type { SQLiteBatchWriter } from '../database/batchWriter';
 import type { SqliteStore } from '../database/sqliteClient';
 import type { FlushParticipant } from '../durability';
 import { BatchManager } from './batchManager';
 import { CDCPublisher, type CdcRecord } from './cdcPublisher';
+import type { EncodeResult, EncodedRow } from './encode';
+import { EncodePool } from './encodePool';
 import { addDeadLetter, type DeadLetterErrorType } from './deadLetters';
 import { FastPathStats } from './stats';
 
 type StreamEntry = [id: string, fields: string[]];
 type XReadReply = Array<[stream: string, entries: StreamEntry[]]> | null;
 
-interface Pending {
-  id: string;
-  event: TelemetryEvent;
-  fields: StreamFields;
-}
 
 interface AwaitingDurable {
   id: string;
@@ -36,6 +33,8 @@ export interface ConsumerDeps {
   store: SqliteStore;
   log: Logger;
   stats?: FastPathStats;
+  /** Encoding worker threads; 0 encodes on the main thread. */
+  encodeWorkers?: number;
 }
 
 const PROBE_TYPE = 'probe';
@@ -63,7 +62,11 @@ export class FastPathConsumer implements FlushParticipant {
   private readonly group: string;
   private readonly consumer: string;
   private readonly failuresKey: string;
-  private readonly batch: BatchManager<Pending>;
+  private readonly batch: BatchManager<StreamEntry>;
+  private readonly pool: EncodePool;
+  /** Batches are encoded in parallel but written in the order they were read. */
+  private writeChain: Promise<void> = Promise.resolve();
+  private inflight = 0;
   private readonly cdc: CDCPublisher;
   private awaiting: AwaitingDurable[] = [];
   private readonly retryAt = new Map<string, number>();
@@ -82,6 +85,7 @@ export class FastPathConsumer implements FlushParticipant {
     this.stats = deps.stats ?? new FastPathStats();
     this.batch = new BatchManager(this.cfg.processor.batch_size, this.cfg.processor.batch_timeout_ms);
     this.cdc = new CDCPublisher(this.cfg.streams.cdc, this.cfg.streams.cdc_maxlen);
+    this.pool = new EncodePool(deps.encodeWorkers ?? 0, { maxEntryBytes: this.cfg.processor.max_entry_bytes }, deps.log);
   }
 
   async start(): Promise<void> {
@@ -103,11 +107,18 @@ export class FastPathConsumer implements FlushParticipant {
     this.deps.blockingRedis.disconnect();
     await this.loop;
     this.loop = undefined;
-    this.writePending(true);
+    this.dispatch(true);
+    await this.writeChain;
+    await this.pool.close();
   }
 
   get backlog(): number {
     return this.batch.size + this.awaiting.length;
+  }
+
+  /** Wait until every batch read so far is written (tests and shutdown). */
+  async drained(): Promise<void> {
+    await this.writeChain;
   }
 
   private async run(): Promise<void> {
@@ -120,12 +131,14 @@ export class FastPathConsumer implements FlushParticipant {
         const block = wait === undefined ? this.cfg.processor.block_ms : Math.max(1, Math.ceil(wait));
         const reply = (await this.deps.blockingRedis.xreadgroup(
           'GROUP', this.group, this.consumer,
-          'COUNT', this.cfg.processor.batch_size,
+          // Several batches per round trip when there is a backlog; batches stay batch_size.
+          'COUNT', this.cfg.processor.batch_size * 4,
           'BLOCK', block,
           'STREAMS', this.stream, '>',
         )) as XReadReply;
         if (reply) await this.handleEntries(reply[0][1]);
-        this.writePending(false);
+        this.dispatch(false);
+        await this.backpressure();
       } catch (err) {
         if (!this.running) break;
         const message = errorMessage(err);
@@ -155,7 +168,8 @@ export class FastPathConsumer implements FlushParticipant {
       const gone = entries.filter(([, f]) => f === null).map(([id]) => id);
       if (gone.length > 0) await this.deps.redis.xack(this.stream, this.group, ...gone);
       await this.handleEntries(live);
-      this.writePending(false);
+      this.dispatch(false);
+      await this.backpressure();
     }
   }
 
@@ -177,7 +191,7 @@ export class FastPathConsumer implements FlushParticipant {
       this.stats.claimed += fresh.length;
       if (deleted && deleted.length > 0) await this.deps.redis.xack(this.stream, this.group, ...deleted);
       await this.handleEntries(fresh);
-      this.writePending(false);
+      this.dispatch(false);
     } while (cursor !== '0-0' && this.running);
   }
 
@@ -200,53 +214,64 @@ export class FastPathConsumer implements FlushParticipant {
   }
 
   private async handleEntries(entries: StreamEntry[]): Promise<void> {
-    for (const [id, flat] of entries) {
+    for (const entry of entries) {
       this.stats.read++;
-      const fields = fieldsFromArray(flat ?? []);
-      let size = 0;
-      for (const v of flat ?? []) size += v.length;
-      if (size > this.cfg.processor.max_entry_bytes) {
-        await this.fail(id, fields, 'too_large', `entry is ${size} bytes, over the ${this.cfg.processor.max_entry_bytes}-byte limit (processor.max_entry_bytes)`, false);
-        continue;
-      }
-      const parsed = parseStreamEntry(fields, id);
-      if (!parsed.ok) {
-        await this.fail(id, fields, parsed.errorType, parsed.message, true);
-        continue;
-      }
-      this.batch.add({ id, event: parsed.event, fields });
-      if (this.batch.size >= this.cfg.processor.batch_size) this.writePending(false);
+      if (this.batch.add([entry[0], entry[1] ?? []])) this.dispatch(false);
     }
   }
 
-  /** Write every due batch (all of them when `all`). Synchronous: sql.js work is in-process. */
-  private writePending(all: boolean): void {
+  /** Send every due batch (all of them when `all`) to be encoded, then written in order. */
+  private dispatch(all: boolean): void {
     while (this.batch.size > 0 && (all || this.batch.shouldFlush())) {
-      const items = this.batch.take();
-      const t0 = performance.now();
-      const result = this.deps.writer.writeBatch(items.map((i) => i.event));
-      this.stats.recordBatch(performance.now() - t0);
-      this.stats.rawBytes += result.rawBytes;
-      this.stats.compressedBytes += result.compressedBytes;
-      const idOf = new Map(items.map((i) => [i.event, i]));
-      for (const row of result.stored) {
-        const item = idOf.get(row.event)!;
-        if (row.duplicate) this.stats.duplicates++;
-        else if (row.event.event_type === PROBE_TYPE) this.probesStored++;
-        else this.stats.written++;
-        this.awaiting.push({ id: item.id, cdc: row.sequence >= 0 ? { sequence: row.sequence, event: row.event } : undefined });
-      }
-      for (const failure of result.failed) {
-        const item = idOf.get(failure.event)!;
-        void this.fail(item.id, item.fields, 'processing_error', failure.error, true).catch((err) =>
-          this.deps.log.error(`Could not record the failure of entry ${item.id}: ${errorMessage(err)}`),
-        );
-      }
+      const entries = this.batch.take();
+      const encoded = this.pool.encode(entries);
+      this.inflight++;
+      this.writeChain = this.writeChain
+        .then(async () => this.write(entries, await encoded))
+        .catch((err) => this.deps.log.error(`Writing a batch failed (${errorMessage(err)}); its entries stay pending and will be retried.`))
+        .finally(() => this.inflight--);
     }
+  }
+
+  /** Keep a bounded number of batches in flight, so memory stays flat when Redis is far ahead. */
+  private async backpressure(): Promise<void> {
+    const limit = 2 * Math.max(1, this.pool.size);
+    if (this.inflight >= limit) await this.writeChain;
+  }
+
+  /** Synchronous sql.js work: one transaction for the batch. */
+  private write(entries: StreamEntry[], results: EncodeResult[]): void {
+    const rows: EncodedRow[] = [];
+    for (const r of results) {
+      if (r.ok) rows.push(r);
+      else this.failLater(r.id, r.original, r.errorType, r.message, r.errorType !== 'too_large');
+    }
+    const t0 = performance.now();
+    const result = this.deps.writer.writeEncoded(rows);
+    this.stats.recordBatch(performance.now() - t0);
+    this.stats.rawBytes += result.rawBytes;
+    this.stats.compressedBytes += result.compressedBytes;
+    for (const stored of result.stored) {
+      const cdc = stored.row.cdc;
+      if (stored.duplicate) this.stats.duplicates++;
+      else if (cdc.event_type === PROBE_TYPE) this.probesStored++;
+      else this.stats.written++;
+      this.awaiting.push({ id: stored.row.id, cdc: stored.sequence >= 0 ? { sequence: stored.sequence, event: cdc } : undefined });
+    }
+    for (const failure of result.failed) {
+      const flat = entries.find(([id]) => id === failure.row.id)?.[1] ?? [];
+      this.failLater(failure.row.id, fieldsFromArray(flat), 'processing_error', failure.error, true);
+    }
+  }
+
+  private failLater(id: string, fields: StreamFields, errorType: DeadLetterErrorType, message: string, canRetry: boolean): void {
+    void this.fail(id, fields, errorType, message, canRetry).catch((err) =>
+      this.deps.log.error(`Could not record the failure of entry ${id} (${errorMessage(err)}); it stays pending and will be retried.`),
+    );
   }
 
   /** Count a processing failure; retry later, or dead-letter it once it failed often enough. */
-  private async fail(id: string, fields: StreamFields, errorType: DeadLetterErrorType | 'parse_error' | 'validation_error', message: string, canRetry: boolean): Promise<void> {
+  private async fail(id: string, fields: StreamFields, errorType: DeadLetterErrorType, message: string, canRetry: boolean): Promise<void> {
     this.stats.failures++;
     const failures = await this.deps.redis.hincrby(this.failuresKey, id, 1);
     this.failedIds.add(id);
