@@ -17,6 +17,8 @@ export interface PipelineFigures {
   events: number;
   avgEventBytes: number;
   eventsPerSec: number;
+  /** Rate until the last entry was read and written in memory (before its final flush). */
+  readPerSec: number;
   batchP50Ms: number | null;
   batchP95Ms: number | null;
   compressionRatio: number | null;
@@ -25,6 +27,24 @@ export interface PipelineFigures {
   flushes: Array<{ bytes: number; ms: number }>;
   databaseBytes: number;
   peakRssMb: number;
+  processorCpuSeconds: number;
+  redisCpuSeconds: number;
+  wallSeconds: number;
+}
+
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return get('used_cpu_sys') + get('used_cpu_user');
+}
+
+function procCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0; // not Linux
+  }
 }
 
 const REDIS_URL = process.env.BLUEPLANE_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -58,19 +78,29 @@ export async function benchPipeline(count: number, log: (line: string) => void):
     }
     corpus.events.length = 0;
     log('starting the processor...');
-    const child = spawn(process.execPath, [path.resolve(__dirname, '../dist/cli.js'), 'start'], {
+    const redisCpuAtStart = await redisCpuSeconds(redis);
+    const profile = process.env.BLUEPLANE_BENCH_PROFILE ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BLUEPLANE_BENCH_PROFILE}`] : [];
+    const child = spawn(process.execPath, [...profile, path.resolve(__dirname, '../dist/cli.js'), 'start'], {
       env: { ...process.env, HOME: root, BLUEPLANE_HOME: home, BLUEPLANE_REDIS_URL: REDIS_URL, BLUEPLANE_LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t0 = performance.now();
+    let t0 = performance.now();
+    let started = false;
+    let allReadAt = 0;
     let lastReport = t0;
     let peakRss = 0;
     for (;;) {
       await new Promise((r) => setTimeout(r, 200));
       peakRss = Math.max(peakRss, rssMb(child.pid!));
       const group = (await readGroups(redis, streams.events)).find((g) => g.name === 'processors');
+      // The clock starts with the first entry read, so process start-up is not counted.
+      if (!started && group && (group.entriesRead ?? 0) > 0) {
+        started = true;
+        t0 = performance.now();
+      }
+      if (group && group.entriesRead === count && !allReadAt) allReadAt = performance.now();
       if (group && group.entriesRead === count && group.pending === 0) break;
       if (child.exitCode !== null) throw new Error(`processor exited early:\n${stderr.slice(-2000)}`);
       if (performance.now() - lastReport > 5000) {
@@ -79,6 +109,9 @@ export async function benchPipeline(count: number, log: (line: string) => void):
       }
     }
     const seconds = (performance.now() - t0) / 1000;
+    const cpuSeconds = procCpuSeconds(child.pid!);
+    const redisCpu = (await redisCpuSeconds(redis)) - redisCpuAtStart;
+    const readSeconds = (allReadAt - t0) / 1000;
     peakRss = Math.max(peakRss, hwmMb(child.pid!));
     await new Promise((r) => setTimeout(r, 1200));
     const status = JSON.parse(readFileSync(path.join(home, 'status.json'), 'utf8')) as ProcessorStatus;
@@ -93,6 +126,7 @@ export async function benchPipeline(count: number, log: (line: string) => void):
       events: count,
       avgEventBytes: Math.round(corpus.contentBytes / count),
       eventsPerSec: count / seconds,
+      readPerSec: count / readSeconds,
       batchP50Ms: status.fastPath.batchP50Ms,
       batchP95Ms: status.fastPath.batchP95Ms,
       compressionRatio: status.fastPath.compressionRatio,
@@ -101,6 +135,9 @@ export async function benchPipeline(count: number, log: (line: string) => void):
       flushes,
       databaseBytes: flushes.length > 0 ? flushes[flushes.length - 1].bytes : 0,
       peakRssMb: peakRss,
+      processorCpuSeconds: cpuSeconds,
+      redisCpuSeconds: redisCpu,
+      wallSeconds: seconds,
     };
   } finally {
     await redis.del(streams.events, streams.dlq, streams.cdc, `${streams.events}:failures:processors`);

@@ -20,12 +20,13 @@ async function main(): Promise<void> {
     const lines = [
       '',
       `Fast path, stream → durable rows (${f.events} events, avg ${f.avgEventBytes} bytes of JSON each)`,
-      `  sustained throughput     ${f.eventsPerSec.toFixed(0)} events/s`,
+      `  sustained throughput     ${f.eventsPerSec.toFixed(0)} events/s to durable rows (${f.readPerSec.toFixed(0)} events/s read and written before the last flush)`,
       `  batch of 100, P50 / P95  ${f.batchP50Ms?.toFixed(2)} ms / ${f.batchP95Ms?.toFixed(2)} ms (last 1000 batches)`,
       `  compression ratio        ${f.compressionRatio?.toFixed(2)}x stored (plain zlib 6 on the same events: ${f.plainZlibRatio.toFixed(2)}x)`,
       `  flush share of wall time ${pct(f.flushShare)} over ${f.flushes.length} flushes`,
       `  database size            ${(f.databaseBytes / 1e6).toFixed(0)} MB`,
       `  peak RSS (processor)     ${f.peakRssMb.toFixed(0)} MB`,
+      `  CPU over ${f.wallSeconds.toFixed(1)} s wall      processor ${f.processorCpuSeconds.toFixed(1)} s, redis-server ${f.redisCpuSeconds.toFixed(1)} s (2 cores = ${(2 * f.wallSeconds).toFixed(1)} s)`,
       '  flush time against database size:',
     ];
     const buckets = new Map<number, number[]>();

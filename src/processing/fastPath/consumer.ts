@@ -66,7 +66,8 @@ export class FastPathConsumer implements FlushParticipant {
   private readonly pool: EncodePool;
   /** Batches are encoded in parallel but written in the order they were read. */
   private writeChain: Promise<void> = Promise.resolve();
-  private inflight = 0;
+  /** One promise per batch in flight, oldest first, for backpressure. */
+  private inflight: Array<Promise<void>> = [];
   private readonly cdc: CDCPublisher;
   private awaiting: AwaitingDurable[] = [];
   private readonly retryAt = new Map<string, number>();
@@ -225,18 +226,25 @@ export class FastPathConsumer implements FlushParticipant {
     while (this.batch.size > 0 && (all || this.batch.shouldFlush())) {
       const entries = this.batch.take();
       const encoded = this.pool.encode(entries);
-      this.inflight++;
-      this.writeChain = this.writeChain
+      const written = this.writeChain
         .then(async () => this.write(entries, await encoded))
-        .catch((err) => this.deps.log.error(`Writing a batch failed (${errorMessage(err)}); its entries stay pending and will be retried.`))
-        .finally(() => this.inflight--);
+        .catch((err) => this.deps.log.error(`Writing a batch failed (${errorMessage(err)}); its entries stay pending and will be retried.`));
+      this.writeChain = written;
+      this.inflight.push(written);
+      void written.finally(() => {
+        const i = this.inflight.indexOf(written);
+        if (i >= 0) this.inflight.splice(i, 1);
+      });
     }
   }
 
-  /** Keep a bounded number of batches in flight, so memory stays flat when Redis is far ahead. */
+  /**
+   * Keep a bounded number of batches in flight, so memory stays flat when Redis is far ahead;
+   * waiting for the oldest one only keeps the workers busy while the next read is under way.
+   */
   private async backpressure(): Promise<void> {
-    const limit = 2 * Math.max(1, this.pool.size);
-    if (this.inflight >= limit) await this.writeChain;
+    const limit = 4 * Math.max(1, this.pool.size);
+    while (this.inflight.length >= limit) await this.inflight[0];
   }
 
   /** Synchronous sql.js work: one transaction for the batch. */

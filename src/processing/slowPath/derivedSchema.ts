@@ -49,6 +49,7 @@ export const DERIVED_MIGRATIONS: Migration[] = [
         CREATE INDEX idx_event_facts_generation ON event_facts(conversation_id, generation_id);
         CREATE INDEX idx_event_facts_date ON event_facts(event_date);
         CREATE INDEX idx_event_facts_type_time ON event_facts(event_type, timestamp);
+        CREATE INDEX idx_event_facts_call ON event_facts(conversation_id, call_id);
 
         CREATE TABLE conversations (
           conversation_id TEXT PRIMARY KEY,

@@ -7,6 +7,16 @@ import { assembleTurns, type Turn } from './turnAssembly';
 
 const SELECT_FACTS = `
   SELECT * FROM event_facts WHERE conversation_id = ? AND generation_id = ? ORDER BY timestamp, sequence`;
+// Cursor files subagentStart/Stop under generation_id = conversation_id, not under the prompt
+// whose Task call started the subagent (reference/cursor-hooks.md §3). The Task call shares
+// their id, so the generation holding the Task call claims them.
+const SELECT_TASK_OWNER = `
+  SELECT generation_id FROM event_facts
+   WHERE conversation_id = ? AND call_id = ? AND tool_name = 'Task' AND generation_id != ?
+     AND hook_type IN ('preToolUse', 'postToolUse', 'postToolUseFailure')
+   ORDER BY timestamp, sequence LIMIT 1`;
+const SELECT_CLAIMED_SUBAGENT_FACTS = `
+  SELECT * FROM event_facts WHERE conversation_id = ? AND call_id = ? AND event_type = 'subagent' AND generation_id != ?`;
 const SELECT_LEDGER = `
   SELECT event_id, hook_type, timestamp, input_tokens, output_tokens, reported, counted, note
     FROM token_ledger WHERE conversation_id = ? AND generation_id = ?`;
@@ -49,9 +59,9 @@ interface LedgerRow {
  * be subagents of a subagent call in it.
  */
 export function refreshGeneration(statements: StatementCache, dirty: DirtyScopes, conversationId: string, generationId: string): void {
-  const facts = statements.all<FactRow>(SELECT_FACTS, [conversationId, generationId]).map(factFromRow);
+  const facts = generationFacts(statements, dirty, conversationId, generationId);
   const tokensByEvent = settleTokenLedger(statements, dirty, conversationId, generationId);
-  const turns = facts.length > 0 ? assembleTurns(facts, tokensByEvent) : [];
+  const turns = facts.length > 0 ? assembleTurns(facts, generationId, tokensByEvent) : [];
 
   const keep = new Set(turns.map((t) => t.turn_key));
   for (const old of statements.all<{ turn_key: string; started_at: string }>(SELECT_TURNS, [conversationId, generationId])) {
@@ -66,6 +76,28 @@ export function refreshGeneration(statements: StatementCache, dirty: DirtyScopes
   attributeCodeChanges(statements, facts, turns);
   markSubagentCandidates(statements, dirty, conversationId, facts);
   dirty.mark('conversation', conversationId);
+}
+
+/** The generation's own facts, less subagent events a Task call elsewhere claims, plus those its own Task calls claim. */
+function generationFacts(statements: StatementCache, dirty: DirtyScopes, conversationId: string, generationId: string): EventFact[] {
+  const own = statements.all<FactRow>(SELECT_FACTS, [conversationId, generationId]).map(factFromRow);
+  const facts: EventFact[] = [];
+  const taskCalls = new Set<string>();
+  for (const f of own) {
+    if (f.event_type === 'subagent' && f.call_id) {
+      const owner = statements.one<{ generation_id: string }>(SELECT_TASK_OWNER, [conversationId, f.call_id, generationId]);
+      if (owner) {
+        dirty.markGeneration(conversationId, owner.generation_id);
+        continue;
+      }
+    }
+    if (f.tool_name === 'Task' && f.call_id && f.event_type === 'tool_use') taskCalls.add(f.call_id);
+    facts.push(f);
+  }
+  for (const callId of taskCalls) {
+    facts.push(...statements.all<FactRow>(SELECT_CLAIMED_SUBAGENT_FACTS, [conversationId, callId, generationId]).map(factFromRow));
+  }
+  return facts;
 }
 
 function writeTurn(statements: StatementCache, conversationId: string, t: Turn): void {

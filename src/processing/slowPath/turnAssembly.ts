@@ -133,8 +133,12 @@ function timeMs(iso: string): number {
   return Date.parse(iso);
 }
 
-/** Assemble the turns of one generation. `tokensByEvent` gives input+output for events that reported them. */
-export function assembleTurns(facts: EventFact[], tokensByEvent: ReadonlyMap<string, number> = new Map()): Turn[] {
+/**
+ * Assemble the turns of one generation. `facts` may include events filed under another
+ * generation (a subagent's start and stop, see generationRefresh.ts): the turns still belong to
+ * `generationId`. `tokensByEvent` gives input+output for events that reported them.
+ */
+export function assembleTurns(facts: EventFact[], generationId: string, tokensByEvent: ReadonlyMap<string, number> = new Map()): Turn[] {
   const ordered = [...facts].sort(compareFacts);
   const keyed = new Map<string, Builder>();
   const builders: Builder[] = [];
@@ -195,12 +199,12 @@ export function assembleTurns(facts: EventFact[], tokensByEvent: ReadonlyMap<str
     }
   }
 
-  return builders.map((b) => buildTurn(b, tokensByEvent)).sort((a, b) =>
+  return builders.map((b) => buildTurn(b, generationId, tokensByEvent)).sort((a, b) =>
     a.started_at !== b.started_at ? (a.started_at < b.started_at ? -1 : 1) : a.first_sequence - b.first_sequence,
   );
 }
 
-function buildTurn(builder: Builder, tokensByEvent: ReadonlyMap<string, number>): Turn {
+function buildTurn(builder: Builder, generationId: string, tokensByEvent: ReadonlyMap<string, number>): Turn {
   const facts = [...builder.facts].sort(compareFacts);
   const first = facts[0];
   const isTool = builder.key.startsWith('tool:') || builder.attached.size > 0 || KEYED_TOOL_HOOKS.has(first.hook_type);
@@ -210,7 +214,7 @@ function buildTurn(builder: Builder, tokensByEvent: ReadonlyMap<string, number>)
   };
   const turn: Turn = {
     turn_key: builder.key,
-    generation_id: first.generation_id,
+    generation_id: generationId,
     turn_type: isTool ? 'tool_call' : (TURN_TYPE_BY_HOOK[first.hook_type] ?? first.event_type),
     tool_name: firstWith('tool_name'),
     subject: firstWith('subject'),
@@ -240,7 +244,10 @@ function buildTurn(builder: Builder, tokensByEvent: ReadonlyMap<string, number>)
     .filter((f) => COMPLETION_RANK[f.hook_type] !== undefined)
     .sort((a, b) => COMPLETION_RANK[a.hook_type] - COMPLETION_RANK[b.hook_type] || compareFacts(a, b));
   if (completions.length === 0) {
-    turn.outcome = 'pending';
+    // An edit or read reported without its tool call (older builds, attachments) has happened;
+    // a tool call whose end has not arrived yet is pending.
+    const standalone = !facts.some((f) => KEYED_TOOL_HOOKS.has(f.hook_type));
+    turn.outcome = standalone && facts.some((f) => f.hook_type === 'afterFileEdit' || f.hook_type === 'beforeReadFile') ? 'ok' : 'pending';
     return turn;
   }
   turn.ended_at = completions.reduce((latest, f) => (f.timestamp > latest ? f.timestamp : latest), completions[0].timestamp);

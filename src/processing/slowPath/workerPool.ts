@@ -6,8 +6,11 @@ import { closeRedis, connectRedis, createRedis } from '../../shared/redis';
 import type { SqliteStore } from '../database/sqliteClient';
 import type { FlushParticipant } from '../durability';
 import { addDeadLetter } from '../fastPath/deadLetters';
+import type { LeaderComponent } from '../server';
+import type { ProcessorStatus } from '../status';
 import { backfillSlice, resetIfOutdated } from './backfill';
 import { byPriority, type CdcEntry, parseCdcEntry } from './cdcEntry';
+import { hasDerivedSchema, missingDerivedSchemaError } from './derivedSchema';
 import { Deriver } from './deriver';
 
 export interface SlowPathWorkersOptions {
@@ -64,7 +67,8 @@ const ACK_CHUNK = 500;
  * Everything runs in the processor's process and event loop, on the same sql.js database as the
  * fast path, so the work is cut into short synchronous slices with a yield between them.
  */
-export class SlowPathWorkers implements FlushParticipant {
+export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
+  readonly name = 'slow path';
   private readonly config: Config;
   private readonly redis: Redis;
   private readonly store: SqliteStore;
@@ -119,6 +123,11 @@ export class SlowPathWorkers implements FlushParticipant {
     if (this.loop || this.stopping) return;
     if (!this.config.slow_path.enabled) {
       this.log.info('Slow path is disabled (slow_path.enabled: false); conversations and metrics are not derived.');
+      return;
+    }
+    if (!hasDerivedSchema(this.store.db)) {
+      // Not a Redis problem: throwing would make the server retry it as one, forever.
+      this.noteError(missingDerivedSchemaError().message);
       return;
     }
     const deriver = new Deriver(this.store, this.log, this.now);
@@ -193,6 +202,27 @@ export class SlowPathWorkers implements FlushParticipant {
       running: this.loop !== undefined && !this.stopping,
       awaitingAck: this.awaiting.size,
       backfilling: this.backfilling,
+    };
+  }
+
+  /** For the processor status (status.json, the status bar, `blueplane status`). */
+  status(): Partial<ProcessorStatus> {
+    const s = this.stats();
+    const state = !this.config.slow_path.enabled ? 'disabled' : s.running ? (s.backfilling ? 'catching up' : 'running') : 'stopped';
+    return {
+      slowPath: {
+        state,
+        processed: s.processed,
+        duplicates: s.duplicates,
+        skipped: s.skipped,
+        failed: s.failed,
+        deadLettered: s.deadLettered,
+        acked: s.acked,
+        awaitingAck: s.awaitingAck,
+        lag: s.lag,
+        pendingScopes: s.pendingScopes,
+        lastError: s.lastError,
+      },
     };
   }
 
