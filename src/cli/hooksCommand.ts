@@ -25,6 +25,7 @@ function describeStatus(s: HooksStatus): string[] {
       (s.spool.tempFiles > 0 ? `, ${s.spool.tempFiles} being written` : ''),
   );
   for (const other of s.alsoInstalledIn) lines.push(`warning      also installed in ${other}: Cursor runs both.`);
+  if (s.outdated && s.outdated.length > 0) lines.push(`warning      ${s.outdated.length} hook(s) write to another spool folder than config.yaml names; run \`blueplane hooks install\` again.`);
   if (s.spool.files > 0 && (s.spool.oldestAgeMs ?? 0) > 60_000) {
     lines.push('warning      spooled events are over a minute old: is the processor running (`blueplane start`) and Redis reachable?');
   }

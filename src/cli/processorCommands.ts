@@ -8,7 +8,8 @@ import { TelemetryServer, type ServerOptions } from '../processing/server';
 import { IPC_STATUS, IPC_STOP, isFresh, type ProcessorStatus, readStatusFile } from '../processing/status';
 import { formatReport, runVerify, type VerifyOptions } from '../processing/verify';
 import { stderrLogger } from '../shared/log';
-import { fail, formatBytes, type GlobalOptions, loadCliConfig, parseDuration, printJson } from './common';
+import { fail, formatBytes, type GlobalOptions, loadCliConfig, printJson } from './common';
+import { parseSince } from '../processing/slowPath/queries';
 
 export interface ProcessorCommandDeps {
   /** Leader parts from other layers (spool forwarder, slow path). */
@@ -99,11 +100,11 @@ export function registerProcessorCommands(program: Command, deps: ProcessorComma
     .command('stats')
     .description('show the processor status (rate, lag, DLQ, flushes) and what the database holds')
     .option('--json', 'print JSON for scripts')
-    .option('--since <duration>', 'metrics window, like 7d, 24h or 30m', '7d')
+    .option('--since <duration>', 'metrics window: a span like 7d, 24h or 30m, or a date', '7d')
     .action(async (opts: { json?: boolean; since?: string }) => {
       const config = loadCliConfig(globals());
       try {
-        parseDuration(opts.since ?? '7d');
+        parseSince(opts.since ?? '7d');
       } catch (err) {
         fail(err);
       }

@@ -26,6 +26,8 @@ test('verify passes every check against a running pipeline, probe included, with
   const setup = setupHome();
   const proc = startProcessor(setup);
   try {
+    const install = await cli(setup, ['hooks', 'install']);
+    assert.equal(install.code, 0, install.stderr);
     await xaddEvents(redis, setup.streams.events, [makeEvent(), makeEvent({ hook_type: 'afterFileEdit', event_type: 'file_edit' }, { edits: [{ old_string: 'a', new_string: 'b' }] })]);
     await waitAllAcked(redis, setup.streams.events, 2);
     await waitFor(() => (readStatus(setup)?.fastPath.acked ?? 0) >= 2, { what: 'status caught up' });
@@ -123,7 +125,7 @@ test('init-db creates the database; stats explains when no processor runs; --hel
     assert.notEqual(unknown.code, 0);
     const badSince = await cli(setup, ['stats', '--since', 'soon']);
     assert.equal(badSince.code, 1);
-    assert.match(badSince.stderr, /"soon" is not a duration; use .* like 7d/);
+    assert.match(badSince.stderr, /"soon" is not a time span; use a number with m, h, d or w \(like 7d\)/);
   } finally {
     const redis = await testRedis();
     await setup.cleanup(redis);

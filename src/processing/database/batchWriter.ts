@@ -55,8 +55,11 @@ export class SQLiteBatchWriter {
   constructor(private readonly store: SqliteStore) {}
 
   private statements(): { insert: Statement; lookup: Statement } {
-    // sql.js frees every statement when it exports (each flush); prepare again after one.
+    // Prepared again after each export (older sql.js builds free statements there); the old
+    // ones are freed first, which is safe even when the export already did it.
     if (!this.insert || !this.lookup || this.generation !== this.store.statementGeneration) {
+      this.insert?.free();
+      this.lookup?.free();
       this.insert = this.store.db.prepare(INSERT_SQL);
       this.lookup = this.store.db.prepare('SELECT sequence FROM raw_traces WHERE event_id = ?');
       this.generation = this.store.statementGeneration;
@@ -111,10 +114,8 @@ export class SQLiteBatchWriter {
 
   /** Free the prepared statements (the database outlives the writer). */
   dispose(): void {
-    if (this.generation === this.store.statementGeneration) {
-      this.insert?.free();
-      this.lookup?.free();
-    }
+    this.insert?.free();
+    this.lookup?.free();
     this.insert = undefined;
     this.lookup = undefined;
   }

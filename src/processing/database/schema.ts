@@ -1,5 +1,6 @@
 import type { Database } from 'sql.js';
 import { DEFAULT_DICTIONARY } from './compression';
+import { DERIVED_MIGRATIONS } from '../slowPath/derivedSchema';
 
 /**
  * Schema migrations by version (`PRAGMA user_version`). Append new versions; never edit one that
@@ -110,6 +111,9 @@ export const MIGRATIONS: Migration[] = [
     },
   },
 ];
+
+// The slow path owns its tables' migrations (version 2 on); they follow the core ones.
+MIGRATIONS.push(...DERIVED_MIGRATIONS);
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

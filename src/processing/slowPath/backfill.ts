@@ -14,7 +14,7 @@ const VERSION_KEY = 'derivation_version';
 const SCANNED_KEY = 'backfill_scanned_through';
 // Rows checked per slice, and rows derived per slice: both bound the time of one slice.
 const SCAN_RANGE = 5000;
-const DERIVE_LIMIT = 200;
+const DERIVE_LIMIT = 50;
 
 /** Empty every derived table and record the current version; the backfill then derives them again. */
 export function resetDerived(db: Database, deriver: Deriver): void {

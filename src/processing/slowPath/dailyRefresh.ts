@@ -1,11 +1,13 @@
 import { collectMetrics, collectTabMetrics, METRIC_COLUMN_NAMES, metricColumnValues, nextDay, sortedRecord } from './metricsCollector';
 import type { StatementCache } from './statementCache';
 
-const DAY_SUMMARY = `
-  SELECT count(*) AS events, count(DISTINCT NULLIF(conversation_id, '')) AS sessions,
-         sum(is_error) AS errors, avg(duration_ms) AS avg_duration
-    FROM event_facts WHERE event_date = ?`;
-const COUNT_BY = (column: string) => `SELECT ${column} AS k, count(*) AS n FROM event_facts WHERE event_date = ? GROUP BY ${column}`;
+// One pass over the day's facts gives the totals, the counts by type and platform, the errors
+// and the durations; the distinct sessions need a second.
+const DAY_GROUPS = `
+  SELECT event_type, platform, count(*) AS n, sum(is_error) AS errors,
+         sum(duration_ms) AS duration_sum, count(duration_ms) AS durations
+    FROM event_facts WHERE event_date = ? GROUP BY event_type, platform`;
+const DAY_SESSIONS = "SELECT count(DISTINCT conversation_id) AS n FROM event_facts WHERE event_date = ? AND conversation_id != ''";
 const DAY_TOKENS = `
   SELECT sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS total
     FROM token_ledger WHERE timestamp >= ? AND timestamp < ? AND counted = 1`;
@@ -22,14 +24,27 @@ const UPSERT_DAILY_METRICS = `
 interface DaySummary {
   events: number;
   sessions: number;
-  errors: number | null;
-  avg_duration: number | null;
+  errors: number;
+  avgDuration: number | null;
+  byType: Record<string, number>;
+  byPlatform: Record<string, number>;
 }
 
-function countsBy(statements: StatementCache, column: 'event_type' | 'platform', day: string): string {
-  const counts: Record<string, number> = {};
-  for (const row of statements.all<{ k: string; n: number }>(COUNT_BY(column), [day])) counts[row.k] = row.n;
-  return JSON.stringify(sortedRecord(counts));
+function summarise(statements: StatementCache, day: string): DaySummary {
+  const summary: DaySummary = { events: 0, sessions: 0, errors: 0, avgDuration: null, byType: {}, byPlatform: {} };
+  let durationSum = 0;
+  let durations = 0;
+  for (const g of statements.all<{ event_type: string; platform: string; n: number; errors: number; duration_sum: number | null; durations: number }>(DAY_GROUPS, [day])) {
+    summary.events += g.n;
+    summary.errors += g.errors;
+    summary.byType[g.event_type] = (summary.byType[g.event_type] ?? 0) + g.n;
+    summary.byPlatform[g.platform] = (summary.byPlatform[g.platform] ?? 0) + g.n;
+    durationSum += g.duration_sum ?? 0;
+    durations += g.durations;
+  }
+  if (durations > 0) summary.avgDuration = Math.round((durationSum / durations) * 1000) / 1000;
+  if (summary.events > 0) summary.sessions = statements.one<{ n: number }>(DAY_SESSIONS, [day])?.n ?? 0;
+  return summary;
 }
 
 /**
@@ -38,8 +53,8 @@ function countsBy(statements: StatementCache, column: 'event_type' | 'platform',
  * every table and on every machine.
  */
 export function refreshDay(statements: StatementCache, day: string, now: () => Date = () => new Date()): void {
-  const summary = statements.one<DaySummary>(DAY_SUMMARY, [day]);
-  if (!summary || summary.events === 0) {
+  const summary = summarise(statements, day);
+  if (summary.events === 0) {
     statements.run('DELETE FROM trace_stats WHERE stat_date = ?', [day]);
     statements.run('DELETE FROM daily_metrics WHERE stat_date = ?', [day]);
     return;
@@ -48,9 +63,8 @@ export function refreshDay(statements: StatementCache, day: string, now: () => D
   const to = `${nextDay(day)}T00:00:00.000Z`;
   const tokens = statements.one<{ total: number | null }>(DAY_TOKENS, [from, to]);
   statements.run(UPSERT_TRACE_STATS, [
-    day, summary.events, summary.sessions, countsBy(statements, 'event_type', day), countsBy(statements, 'platform', day),
-    summary.errors ?? 0, summary.avg_duration === null ? null : Math.round(summary.avg_duration * 1000) / 1000,
-    tokens?.total ?? null, now().toISOString(),
+    day, summary.events, summary.sessions, JSON.stringify(sortedRecord(summary.byType)), JSON.stringify(sortedRecord(summary.byPlatform)),
+    summary.errors, summary.avgDuration, tokens?.total ?? null, now().toISOString(),
   ]);
   const metrics = collectMetrics(statements, { from, to });
   const tab = collectTabMetrics(statements, from, to);

@@ -48,8 +48,9 @@ export const DERIVED_MIGRATIONS: Migration[] = [
         );
         CREATE INDEX idx_event_facts_generation ON event_facts(conversation_id, generation_id);
         CREATE INDEX idx_event_facts_date ON event_facts(event_date);
-        CREATE INDEX idx_event_facts_type_time ON event_facts(event_type, timestamp);
-        CREATE INDEX idx_event_facts_call ON event_facts(conversation_id, call_id);
+        -- Partial indexes: only Task calls and subagent events are looked up by id or by time.
+        CREATE INDEX idx_event_facts_task_call ON event_facts(conversation_id, call_id) WHERE tool_name = 'Task';
+        CREATE INDEX idx_event_facts_subagent_time ON event_facts(workspace_hash, timestamp) WHERE event_type = 'subagent';
 
         CREATE TABLE conversations (
           conversation_id TEXT PRIMARY KEY,
@@ -92,9 +93,8 @@ export const DERIVED_MIGRATIONS: Migration[] = [
           event_ids TEXT NOT NULL,
           PRIMARY KEY (conversation_id, turn_key)
         );
-        CREATE INDEX idx_turns_order ON conversation_turns(conversation_id, turn_number);
         CREATE INDEX idx_turns_generation ON conversation_turns(conversation_id, generation_id);
-        CREATE INDEX idx_turns_started ON conversation_turns(started_at);
+        CREATE INDEX idx_turns_type_started ON conversation_turns(turn_type, started_at);
 
         CREATE TABLE code_changes (
           event_id TEXT NOT NULL,
@@ -107,8 +107,8 @@ export const DERIVED_MIGRATIONS: Migration[] = [
           workspace_hash TEXT,
           timestamp TEXT NOT NULL,
           edit_count INTEGER NOT NULL,
-          lines_added INTEGER NOT NULL,
-          lines_removed INTEGER NOT NULL,
+          lines_added INTEGER,
+          lines_removed INTEGER,
           PRIMARY KEY (event_id, file_path)
         );
         CREATE INDEX idx_code_changes_generation ON code_changes(conversation_id, generation_id);
@@ -136,7 +136,7 @@ export const DERIVED_MIGRATIONS: Migration[] = [
         CREATE TABLE session_metrics (
           conversation_id TEXT PRIMARY KEY,
           ${METRIC_COLUMNS}
-        );
+        ) WITHOUT ROWID;
 
         CREATE TABLE daily_metrics (
           stat_date TEXT PRIMARY KEY,
@@ -146,7 +146,7 @@ export const DERIVED_MIGRATIONS: Migration[] = [
           tab_edits INTEGER NOT NULL,
           tab_lines_added INTEGER NOT NULL,
           tab_lines_removed INTEGER NOT NULL
-        );
+        ) WITHOUT ROWID;
 
         -- Scopes whose derived rows must be recomputed, written in the same transaction as the
         -- facts that made them stale: a crash between the two steps loses no work.
@@ -179,6 +179,7 @@ const METRIC_COLUMNS = `
           files_edited INTEGER NOT NULL,
           lines_added INTEGER NOT NULL,
           lines_removed INTEGER NOT NULL,
+          edits_without_lines INTEGER NOT NULL,
           tool_p50_ms REAL,
           tool_p95_ms REAL,
           loop_p50_ms REAL,

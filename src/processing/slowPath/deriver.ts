@@ -1,4 +1,3 @@
-import type { Database } from 'sql.js';
 import type { SqliteStore } from '../database/sqliteClient';
 import { errorMessage, type Logger, silentLogger } from '../../shared/log';
 import { refreshConversation } from './conversationRefresh';
@@ -21,8 +20,11 @@ export type ApplyResult = { ok: true; outcome: ApplyOutcome } | { ok: false; err
 export interface DrainOptions {
   /** Stop starting new scopes after this long (one scope always finishes). */
   budgetMs: number;
-  /** Day rows are the costliest to recompute and change with every event; callers may batch them. */
-  includeDays: boolean;
+  /**
+   * Which kinds to recompute (default: all). A conversation or a day is recomputed whole, so a
+   * live caller recomputes them less often than generations and lets their scopes gather.
+   */
+  kinds?: readonly DirtyKind[];
 }
 
 export interface DrainResult {
@@ -30,6 +32,8 @@ export interface DrainResult {
   failed: number;
   /** True when dirty scopes are left (for the kinds drained). */
   more: boolean;
+  /** The longest single recompute of each kind in this drain, in ms. */
+  longestMs: Partial<Record<DirtyKind, number>>;
 }
 
 // How many keys of one kind are read per query while draining.
@@ -59,10 +63,6 @@ export class Deriver {
     this.writer = new FactWriter(store, this.statements, new RawEventReader(this.statements), this.dirty);
   }
 
-  get db(): Database {
-    return this.store.db;
-  }
-
   /** Step one for several events in one transaction; one event's failure never undoes another's. */
   applyEvents(refs: EventRef[]): ApplyResult[] {
     if (refs.length === 0) return [];
@@ -80,8 +80,8 @@ export class Deriver {
   /** Step two: recompute dirty scopes, generations first, until none are left or the budget is spent. */
   drain(options: DrainOptions): DrainResult {
     const started = performance.now();
-    const result: DrainResult = { refreshed: 0, failed: 0, more: false };
-    const kinds = DIRTY_KINDS.filter((k) => options.includeDays || k !== 'day');
+    const result: DrainResult = { refreshed: 0, failed: 0, more: false, longestMs: {} };
+    const kinds = DIRTY_KINDS.filter((k) => !options.kinds || options.kinds.includes(k));
     this.inTransaction(() => {
       for (;;) {
         // Always go back to the first kind: refreshing a generation dirties its conversation.
@@ -92,8 +92,10 @@ export class Deriver {
           return;
         }
         for (const key of this.dirty.take(kind, TAKE)) {
+          const t0 = performance.now();
           if (this.refreshScope(kind, key)) result.refreshed++;
           else result.failed++;
+          result.longestMs[kind] = Math.max(result.longestMs[kind] ?? 0, performance.now() - t0);
           if (performance.now() - started >= options.budgetMs) break;
         }
       }

@@ -45,8 +45,9 @@ export interface CodeChange {
   workspace_hash: string | null;
   timestamp: string;
   edit_count: number;
-  lines_added: number;
-  lines_removed: number;
+  /** Null when the edit's text was not kept (privacy mode `metadata`): unknown, not zero. */
+  lines_added: number | null;
+  lines_removed: number | null;
 }
 
 export interface TokenReport {
@@ -120,6 +121,27 @@ function parseJson(text: unknown): unknown {
   }
 }
 
+/**
+ * In privacy mode `metadata`, content fields arrive as `{redacted: 'metadata', size, sha256}`
+ * (src/capture/privacy.ts): the text is gone, its size and hash are kept.
+ */
+interface ContentDigest {
+  redacted: 'metadata';
+  size: number;
+  sha256: string;
+}
+
+function digestOf(value: unknown): ContentDigest | undefined {
+  const o = value as Partial<ContentDigest> | null;
+  return typeof o === 'object' && o !== null && o.redacted === 'metadata' && typeof o.sha256 === 'string' ? (o as ContentDigest) : undefined;
+}
+
+/** True when any edit's strings were replaced by digests: its line counts cannot be known. */
+function editsRedacted(edits: unknown): boolean {
+  if (!Array.isArray(edits)) return false;
+  return edits.some((e) => typeof e === 'object' && e !== null && Object.values(e as Record<string, unknown>).some((v) => digestOf(v) !== undefined));
+}
+
 function asObject(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
@@ -133,6 +155,8 @@ function mcpToolName(p: Record<string, unknown>): string {
 /** What a tool call is about, in one line: the command, the file, the MCP input, the task. */
 export function toolSubject(toolName: string | null, toolInput: unknown): string | null {
   if (typeof toolInput === 'string') return clip(toolInput);
+  if (digestOf(toolInput)) return null; // redacted: what the call was about is not known
+
   const input = asObject(toolInput);
   if (toolName === 'Shell' || toolName === 'Bash') return clip(str(input.command));
   const path = str(input.file_path) ?? str(input.path) ?? str(input.target_file) ?? str(input.filePath);
@@ -160,15 +184,18 @@ function tokensOf(p: Record<string, unknown>): Omit<TokenReport, 'event_id' | 'c
 }
 
 function textFact(text: unknown): Pick<EventFact, 'content_hash' | 'content_chars'> {
-  return typeof text === 'string' ? { content_hash: contentHash(text), content_chars: text.length } : { content_hash: null, content_chars: null };
+  if (typeof text === 'string') return { content_hash: contentHash(text), content_chars: text.length };
+  // A redacted text still has its hash and size (bytes rather than characters).
+  const digest = digestOf(text);
+  return digest ? { content_hash: digest.sha256.slice(0, 16), content_chars: digest.size } : { content_hash: null, content_chars: null };
 }
 
 /**
  * Derive the fact (and the code change and token report it carries, if any) from one stored
  * event. Pure: the same event always gives the same rows, which is what makes replays and
- * rebuilds agree.
+ * rebuilds agree. `storedLines` are the edit's line counts as raw_traces holds them.
  */
-export function deriveFromEvent(event: TelemetryEvent, sequence: number): DerivedFromEvent {
+export function deriveFromEvent(event: TelemetryEvent, sequence: number, storedLines?: { added: number; removed: number }): DerivedFromEvent {
   const p = event.payload ?? {};
   const m = event.metadata ?? {};
   const hook = HOOK_ALIASES[event.hook_type] ?? event.hook_type;
@@ -261,7 +288,9 @@ export function deriveFromEvent(event: TelemetryEvent, sequence: number): Derive
       fact.tool_name = hook === 'afterFileEdit' ? 'Write' : 'TabWrite';
       fact.subject = clip(str(p.file_path));
       const filePath = str(p.file_path);
-      const lines = countEditLines(p.edits);
+      // The fast path counted them already (raw_traces.lines_*); a line diff is not free. Redacted
+      // edits have no text to count: their lines are unknown, not zero.
+      const lines = editsRedacted(p.edits) ? null : (storedLines ?? countEditLines(p.edits));
       if (filePath) {
         derived.codeChange = {
           event_id: event.event_id,
@@ -272,8 +301,8 @@ export function deriveFromEvent(event: TelemetryEvent, sequence: number): Derive
           workspace_hash: fact.workspace_hash,
           timestamp,
           edit_count: Array.isArray(p.edits) ? p.edits.length : 0,
-          lines_added: lines?.added ?? 0,
-          lines_removed: lines?.removed ?? 0,
+          lines_added: lines ? lines.added : null,
+          lines_removed: lines ? lines.removed : null,
         };
       }
       break;

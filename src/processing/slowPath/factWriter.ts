@@ -45,7 +45,7 @@ export class FactWriter {
   apply(sequence: number, eventId?: string): ApplyOutcome {
     const raw = this.reader.read(sequence, eventId);
     if (!raw) return 'missing';
-    const derived = deriveFromEvent(raw.event, raw.sequence);
+    const derived = deriveFromEvent(raw.event, raw.sequence, raw.lines);
     if (!this.insertFact(derived)) return 'duplicate';
     this.insertDependents(derived);
     const { conversation_id, generation_id, event_date } = derived.fact;

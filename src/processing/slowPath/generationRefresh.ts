@@ -16,7 +16,8 @@ const SELECT_TASK_OWNER = `
      AND hook_type IN ('preToolUse', 'postToolUse', 'postToolUseFailure')
    ORDER BY timestamp, sequence LIMIT 1`;
 const SELECT_CLAIMED_SUBAGENT_FACTS = `
-  SELECT * FROM event_facts WHERE conversation_id = ? AND call_id = ? AND event_type = 'subagent' AND generation_id != ?`;
+  SELECT * FROM event_facts
+   WHERE conversation_id = ? AND call_id = ? AND tool_name = 'Task' AND event_type = 'subagent' AND generation_id != ?`;
 const SELECT_LEDGER = `
   SELECT event_id, hook_type, timestamp, input_tokens, output_tokens, reported, counted, note
     FROM token_ledger WHERE conversation_id = ? AND generation_id = ?`;

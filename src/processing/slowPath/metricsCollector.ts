@@ -22,8 +22,11 @@ export interface Metrics {
   files_read: number;
   /** Distinct files the agent edited (afterFileEdit); Tab edits are counted apart. */
   files_edited: number;
+  /** Lines of the edits whose text was kept; see edits_without_lines. */
   lines_added: number;
   lines_removed: number;
+  /** Agent edits whose lines are unknown (privacy mode `metadata` keeps no text to count). */
+  edits_without_lines: number;
   tool_p50_ms: number | null;
   tool_p95_ms: number | null;
   /** From a user prompt to the last `stop` of its generation: how long the agent worked. */
@@ -57,18 +60,24 @@ export interface QueryRunner {
 
 interface ScopeSql {
   facts: string;
-  turns: string;
+  /** Turns of one type in scope. */
+  turns: (type: string) => string;
   changes: string;
   ledger: string;
   params: SqlParams;
 }
 
-/** WHERE clauses per table; each uses an index (see derivedSchema.ts). */
+/**
+ * WHERE clauses per table, each written so SQLite uses the index meant for it: a conversation
+ * through its conversation_id index, a window through the time (and type) indexes. The unary
+ * `+` keeps a column out of index selection: without statistics, SQLite would otherwise pick
+ * the turn_type index and scan every turn of that type in the database.
+ */
 function scopeSql(scope: MetricsScope): ScopeSql {
   if ('conversationId' in scope) {
     return {
       facts: 'conversation_id = ?',
-      turns: 'conversation_id = ?',
+      turns: (type) => `conversation_id = ? AND +turn_type = '${type}'`,
       changes: 'conversation_id = ?',
       ledger: 'conversation_id = ?',
       params: [scope.conversationId],
@@ -77,67 +86,78 @@ function scopeSql(scope: MetricsScope): ScopeSql {
   return {
     // event_date narrows through the index; the timestamp bounds make the window exact.
     facts: 'event_date >= substr(?1, 1, 10) AND event_date <= substr(?2, 1, 10) AND timestamp >= ?1 AND timestamp < ?2',
-    turns: 'started_at >= ?1 AND started_at < ?2',
+    turns: (type) => `turn_type = '${type}' AND started_at >= ?1 AND started_at < ?2`,
     changes: 'timestamp >= ?1 AND timestamp < ?2',
     ledger: 'timestamp >= ?1 AND timestamp < ?2',
     params: [scope.from, scope.to],
   };
 }
 
-interface ToolRow {
-  tool_name: string | null;
-  outcome: string | null;
-  duration_ms: number | null;
-  subject: string | null;
-}
+const NOT_OK = "coalesce(outcome, 'ok') NOT IN ('ok', 'pending')";
 
-const OK_OUTCOMES = new Set(['ok', 'pending']);
+/**
+ * Nearest-rank percentiles (see percentiles.ts) computed by SQLite: it sorts the values and
+ * returns only the ranks asked for, so a day of thousands of tool calls never becomes thousands
+ * of JavaScript objects.
+ */
+function sqlPercentiles(q: QueryRunner, column: string, from: string, params: SqlParams, ps: number[]): Array<number | null> {
+  const n = q.one<{ n: number }>(`SELECT count(*) AS n ${from} AND ${column} IS NOT NULL`, params)?.n ?? 0;
+  if (n === 0) return ps.map(() => null);
+  const ranks = ps.map((p) => Math.min(n, Math.max(1, Math.ceil((p / 100) * n))));
+  const rows = q.all<{ r: number; v: number }>(
+    `SELECT r, v FROM (SELECT row_number() OVER (ORDER BY ${column}) AS r, ${column} AS v ${from} AND ${column} IS NOT NULL)
+      WHERE r IN (${ranks.join(', ')})`,
+    params,
+  );
+  const byRank = new Map(rows.map((row) => [row.r, row.v]));
+  return ranks.map((r) => byRank.get(r) ?? null);
+}
 
 export function collectMetrics(q: QueryRunner, scope: MetricsScope): Metrics {
   const s = scopeSql(scope);
   const prompts = q.one<{ n: number }>(`SELECT count(*) AS n FROM event_facts WHERE ${s.facts} AND event_type = 'user_prompt'`, s.params)?.n ?? 0;
 
-  const tools = q.all<ToolRow>(
-    `SELECT tool_name, outcome, duration_ms, subject FROM conversation_turns WHERE ${s.turns} AND turn_type = 'tool_call'`,
-    s.params,
-  );
+  const toolCalls = `FROM conversation_turns WHERE ${s.turns('tool_call')}`;
   const byTool: Record<string, number> = {};
-  const durations: number[] = [];
-  const filesRead = new Set<string>();
+  let calls = 0;
   let failures = 0;
   let shell = 0;
   let shellFailures = 0;
   let mcp = 0;
   let subagents = 0;
-  for (const t of tools) {
-    const name = t.tool_name ?? 'unknown';
-    byTool[name] = (byTool[name] ?? 0) + 1;
-    const failed = !OK_OUTCOMES.has(t.outcome ?? 'ok');
-    if (failed) failures++;
-    if (t.duration_ms !== null) durations.push(t.duration_ms);
-    if (name === 'Shell' || name === 'Bash') {
-      shell++;
-      if (failed) shellFailures++;
-    } else if (name.startsWith('MCP:')) mcp++;
-    else if (name === 'Task') subagents++;
-    else if (name === 'Read' && t.subject) filesRead.add(t.subject);
+  for (const t of q.all<{ tool: string; calls: number; failures: number }>(
+    `SELECT coalesce(tool_name, 'unknown') AS tool, count(*) AS calls, sum(${NOT_OK}) AS failures ${toolCalls} GROUP BY 1`,
+    s.params,
+  )) {
+    byTool[t.tool] = t.calls;
+    calls += t.calls;
+    failures += t.failures;
+    if (t.tool === 'Shell' || t.tool === 'Bash') {
+      shell += t.calls;
+      shellFailures += t.failures;
+    } else if (t.tool.startsWith('MCP:')) mcp += t.calls;
+    else if (t.tool === 'Task') subagents += t.calls;
   }
+  const filesRead = q.one<{ n: number }>(`SELECT count(DISTINCT subject) AS n ${toolCalls} AND tool_name = 'Read'`, s.params)?.n ?? 0;
+  const [toolP50, toolP95] = sqlPercentiles(q, 'duration_ms', toolCalls, s.params, [50, 95]);
 
+  // The correlated lookup must go through (conversation_id, generation_id): see scopeSql.
   const loops = q
     .all<{ prompt_at: string; stop_at: string | null }>(
       `SELECT p.started_at AS prompt_at,
               (SELECT max(s.started_at) FROM conversation_turns s
                 WHERE s.conversation_id = p.conversation_id AND s.generation_id = p.generation_id
-                  AND s.turn_type = 'stop') AS stop_at
+                  AND +s.turn_type = 'stop') AS stop_at
          FROM conversation_turns p
-        WHERE ${s.turns.replace(/\b(conversation_id|started_at)\b/g, 'p.$1')} AND p.turn_type = 'user_prompt'`,
+        WHERE ${s.turns('user_prompt').replace(/\b(conversation_id|started_at|turn_type)\b/g, 'p.$1')}`,
       s.params,
     )
     .filter((r) => r.stop_at !== null && r.stop_at >= r.prompt_at)
     .map((r) => Date.parse(r.stop_at as string) - Date.parse(r.prompt_at));
 
-  const edits = q.one<{ files: number; added: number | null; removed: number | null }>(
-    `SELECT count(DISTINCT file_path) AS files, sum(lines_added) AS added, sum(lines_removed) AS removed
+  const edits = q.one<{ files: number; added: number | null; removed: number | null; unknown: number | null }>(
+    `SELECT count(DISTINCT file_path) AS files, sum(lines_added) AS added, sum(lines_removed) AS removed,
+            sum(lines_added IS NULL) AS unknown
        FROM code_changes WHERE ${s.changes} AND source = 'agent'`,
     s.params,
   );
@@ -164,19 +184,20 @@ export function collectMetrics(q: QueryRunner, scope: MetricsScope): Metrics {
 
   return {
     prompts,
-    tool_calls: tools.length,
+    tool_calls: calls,
     tool_failures: failures,
     tool_calls_by_tool: sortedRecord(byTool),
     shell_commands: shell,
     shell_failures: shellFailures,
     mcp_calls: mcp,
     subagents,
-    files_read: filesRead.size,
+    files_read: filesRead,
     files_edited: edits?.files ?? 0,
     lines_added: edits?.added ?? 0,
     lines_removed: edits?.removed ?? 0,
-    tool_p50_ms: round(percentile(durations, 50)),
-    tool_p95_ms: round(percentile(durations, 95)),
+    edits_without_lines: edits?.unknown ?? 0,
+    tool_p50_ms: toolP50,
+    tool_p95_ms: toolP95,
     loop_p50_ms: percentile(loops, 50),
     loop_p95_ms: percentile(loops, 95),
     models,
@@ -205,23 +226,19 @@ export function sortedRecord(record: Record<string, number>): Record<string, num
   return out;
 }
 
-function round(value: number | null): number | null {
-  return value === null ? null : Math.round(value * 1000) / 1000;
-}
-
 /** The column values of the metric columns shared by session_metrics and daily_metrics. */
 export function metricColumnValues(m: Metrics): Array<string | number | null> {
   return [
     m.prompts, m.tool_calls, m.tool_failures, JSON.stringify(m.tool_calls_by_tool), m.shell_commands,
     m.shell_failures, m.mcp_calls, m.subagents, m.files_read, m.files_edited, m.lines_added, m.lines_removed,
-    m.tool_p50_ms, m.tool_p95_ms, m.loop_p50_ms, m.loop_p95_ms, JSON.stringify(m.models), m.input_tokens,
-    m.output_tokens, m.cache_read_tokens, m.cache_write_tokens, m.token_reports, m.stops_without_tokens,
+    m.edits_without_lines, m.tool_p50_ms, m.tool_p95_ms, m.loop_p50_ms, m.loop_p95_ms, JSON.stringify(m.models),
+    m.input_tokens, m.output_tokens, m.cache_read_tokens, m.cache_write_tokens, m.token_reports, m.stops_without_tokens,
   ];
 }
 
 export const METRIC_COLUMN_NAMES = [
   'prompts', 'tool_calls', 'tool_failures', 'tool_calls_by_tool', 'shell_commands', 'shell_failures',
-  'mcp_calls', 'subagents', 'files_read', 'files_edited', 'lines_added', 'lines_removed', 'tool_p50_ms',
+  'mcp_calls', 'subagents', 'files_read', 'files_edited', 'lines_added', 'lines_removed', 'edits_without_lines', 'tool_p50_ms',
   'tool_p95_ms', 'loop_p50_ms', 'loop_p95_ms', 'models', 'input_tokens', 'output_tokens',
   'cache_read_tokens', 'cache_write_tokens', 'token_reports', 'stops_without_tokens',
 ];

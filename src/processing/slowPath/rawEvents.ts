@@ -10,13 +10,16 @@ export interface RowSource {
 export interface RawEvent {
   sequence: number;
   event: TelemetryEvent;
+  /** The line counts the fast path stored for an edit (the same countEditLines), when it did. */
+  lines?: { added: number; removed: number };
 }
 
 /** The event is stored but cannot be decoded: retrying will not help, the DLQ should say why. */
 export class UndecodableEventError extends Error {}
 
-const SELECT_RAW = 'SELECT sequence, event_id, event_data, dictionary_id FROM raw_traces WHERE sequence = ?';
-const SELECT_RAW_BY_EVENT_ID = 'SELECT sequence, event_id, event_data, dictionary_id FROM raw_traces WHERE event_id = ?';
+const COLUMNS = 'sequence, event_id, event_data, dictionary_id, lines_added, lines_removed';
+const SELECT_RAW = `SELECT ${COLUMNS} FROM raw_traces WHERE sequence = ?`;
+const SELECT_RAW_BY_EVENT_ID = `SELECT ${COLUMNS} FROM raw_traces WHERE event_id = ?`;
 const SELECT_DICTIONARY = 'SELECT dictionary FROM compression_dictionaries WHERE id = ?';
 
 interface RawRow {
@@ -24,6 +27,8 @@ interface RawRow {
   event_id: string;
   event_data: Uint8Array;
   dictionary_id: number | null;
+  lines_added: number | null;
+  lines_removed: number | null;
 }
 
 /**
@@ -43,7 +48,9 @@ export class RawEventReader {
     let row = this.statements.one<RawRow>(SELECT_RAW, [sequence]);
     if (eventId && row && row.event_id !== eventId) row = undefined;
     if (!row && eventId) row = this.statements.one<RawRow>(SELECT_RAW_BY_EVENT_ID, [eventId]);
-    return row ? { sequence: row.sequence, event: this.decode(row) } : undefined;
+    if (!row) return undefined;
+    const lines = row.lines_added !== null && row.lines_removed !== null ? { added: row.lines_added, removed: row.lines_removed } : undefined;
+    return { sequence: row.sequence, event: this.decode(row), lines };
   }
 
   private decode(row: RawRow): TelemetryEvent {

@@ -39,7 +39,7 @@ export async function rebuildDerived(store: SqliteStore, options: RebuildOptions
       if (slice.done) break;
       await yieldToEventLoop();
     }
-    while (deriver.drain({ budgetMs: 50, includeDays: true }).more) await yieldToEventLoop();
+    while (deriver.drain({ budgetMs: 50 }).more) await yieldToEventLoop();
     const conversations = deriver.all<{ n: number }>('SELECT count(*) AS n FROM conversations')[0]?.n ?? 0;
     store.markDirty();
     return { events, failed, conversations, ms: Math.round(performance.now() - started) };

@@ -94,15 +94,15 @@ export function chooseParent(spans: SubagentSpan[], conversationId: string, work
 
 const SELECT_SPAN_FACTS = `
   SELECT * FROM event_facts
-   WHERE event_type = 'subagent' AND timestamp >= ? AND timestamp <= ? AND workspace_hash = ? AND conversation_id != ?`;
+   WHERE event_type = 'subagent' AND workspace_hash = ? AND timestamp >= ? AND timestamp <= ? AND conversation_id != ?`;
 
 /** Find the parent of a prompt-less conversation from the subagent facts around its first event. */
 export function findSubagentParent(q: QueryRunner, conversationId: string, workspaceHash: string, firstEventAt: string): SubagentLink {
   const at = Date.parse(firstEventAt);
   const rows = q.all<FactRow>(SELECT_SPAN_FACTS, [
+    workspaceHash,
     new Date(at - SUBAGENT_LOOKBACK_MS).toISOString(),
     new Date(at + SUBAGENT_LOOKBACK_MS).toISOString(),
-    workspaceHash,
     conversationId,
   ]);
   return chooseParent(subagentSpans(rows.map(factFromRow)), conversationId, workspaceHash, firstEventAt);

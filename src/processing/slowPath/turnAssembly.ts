@@ -126,7 +126,10 @@ function sameSubject(family: Family, call: Builder, group: EventFact[]): boolean
   // MCP inputs arrive as a JSON string on the MCP hooks and as an object on preToolUse: the
   // tool name is the reliable match.
   if (family === 'mcp') return callFact.tool_name === hookFact.tool_name;
-  return callFact.subject !== null && callFact.subject === hookFact.subject;
+  // In privacy mode `metadata` commands and tool inputs are redacted: when a side has no
+  // subject, the kind of call and the nearest time have to do.
+  if (callFact.subject === null || hookFact.subject === null) return true;
+  return callFact.subject === hookFact.subject;
 }
 
 function timeMs(iso: string): number {

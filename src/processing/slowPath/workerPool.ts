@@ -5,13 +5,15 @@ import { errorMessage, type Logger } from '../../shared/log';
 import { closeRedis, connectRedis, createRedis } from '../../shared/redis';
 import type { SqliteStore } from '../database/sqliteClient';
 import type { FlushParticipant } from '../durability';
-import { addDeadLetter } from '../fastPath/deadLetters';
-import type { LeaderComponent } from '../server';
+import type { LeaderComponent, LeaderContext } from '../server';
 import type { ProcessorStatus } from '../status';
+import { readGroups } from '../streamHealth';
 import { backfillSlice, resetIfOutdated } from './backfill';
 import { byPriority, type CdcEntry, parseCdcEntry } from './cdcEntry';
+import { type CdcErrorType, CdcFailures } from './cdcFailures';
 import { hasDerivedSchema, missingDerivedSchemaError } from './derivedSchema';
 import { Deriver } from './deriver';
+import { DIRTY_KINDS, type DirtyKind } from './dirtyScopes';
 
 export interface SlowPathWorkersOptions {
   config: Config;
@@ -46,12 +48,22 @@ export interface SlowPathStats {
 }
 
 // One slice of synchronous sql.js work: this many CDC entries, or this long draining scopes.
-// A slice of 50 events is a few milliseconds (measured in the report of issue 5), so the fast
-// path, which shares the event loop and the database, waits at most that long.
-const SLICE_EVENTS = 50;
+// Deriving an event costs about 0.3 ms (a 1-20 KB event: inflate, parse, insert), so a slice
+// keeps the fast path, which shares the event loop and the database, waiting a few ms at most.
+const SLICE_EVENTS = 20;
 const SLICE_BUDGET_MS = 8;
-// Day rows aggregate every event of a day: recompute them at most this often.
-const DAY_REFRESH_INTERVAL_MS = 1000;
+// While the fast path has this many entries not yet read, the workers pause between slices: the
+// raw events come first, the derived tables catch up once the backlog is gone.
+const FAST_PATH_BACKLOG = 200;
+const BACKOFF_MS = 25;
+const FAST_PATH_CHECK_MS = 1000;
+// A conversation's row and metrics, and a day's, are recomputed whole, so their cost grows with
+// the conversation or the day. Under a stream of events each kind waits at least this long
+// between rounds, and at least REFRESH_COST_FACTOR times what its longest recompute took, which
+// keeps them near 1/REFRESH_COST_FACTOR of the event loop at any size (the flush scheduler
+// adapts the same way). Turns, per generation, follow every read.
+const REFRESH_INTERVAL_MS: Record<DirtyKind, number> = { generation: 0, conversation: 1000, day: 2000 };
+const REFRESH_COST_FACTOR = 20;
 const READ_COUNT = 200;
 const RETRY_DELAY_MS = 1000;
 const LAG_REFRESH_MS = 5000;
@@ -83,11 +95,12 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
   private stopPromise?: Promise<void>;
   /** Entry id -> the store's statement generation when its rows were written (-1: already durable). */
   private readonly awaiting = new Map<string, number>();
-  /** Entry id -> failed attempts and when the first one happened. */
-  private readonly failures = new Map<string, { count: number; firstSeenAt: string; lastError: string }>();
-  private retryAt = 0;
-  private lastDayDrain = 0;
+  private readonly failures: CdcFailures;
+  private readonly lastDrained: Record<DirtyKind, number> = { generation: 0, conversation: 0, day: 0 };
+  private readonly refreshCostMs: Record<DirtyKind, number> = { generation: 0, conversation: 0, day: 0 };
   private lastLagRefresh = 0;
+  private lastFastPathCheck = 0;
+  private fastPathBehind = false;
   private readonly counters: Omit<SlowPathStats, 'running' | 'awaitingAck' | 'backfilling'> = {
     processed: 0,
     duplicates: 0,
@@ -108,6 +121,7 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
     this.log = options.log;
     this.consumer = options.consumerName ?? 'slow-path-1';
     this.now = options.now ?? (() => new Date());
+    this.failures = new CdcFailures(this.redis, this.config, this.log, this.now);
   }
 
   private get stream(): string {
@@ -130,20 +144,34 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
       this.noteError(missingDerivedSchemaError().message);
       return;
     }
-    const deriver = new Deriver(this.store, this.log, this.now);
-    this.deriver = deriver;
-    if (resetIfOutdated(this.store.db, deriver)) {
-      this.log.info('Slow path: derived tables were made by another version (or never); deriving them again from raw_traces.');
-    }
+    // Redis first: the server retries start() while Redis is down, and nothing is kept from a
+    // failed attempt.
     await this.ensureGroup();
-    this.reader = createRedis({
+    await this.failures.load();
+    const reader = createRedis({
       url: this.config.redis.url,
       connectTimeoutMs: this.config.redis.connect_timeout_ms,
       blocking: true,
       name: 'blueplane-slow-path',
       onError: (err) => this.noteError(`Slow path lost its Redis connection (${err.message}); it reconnects by itself.`),
     });
-    await connectRedis(this.reader, this.config.redis.url);
+    try {
+      await connectRedis(reader, this.config.redis.url);
+    } catch (err) {
+      reader.disconnect();
+      throw err;
+    }
+    if (this.stopping) {
+      // stop() came while we were connecting: it found nothing to stop, so nothing may start.
+      reader.disconnect();
+      return;
+    }
+    this.reader = reader;
+    const deriver = new Deriver(this.store, this.log, this.now);
+    this.deriver = deriver;
+    if (resetIfOutdated(this.store.db, deriver)) {
+      this.log.info('Slow path: derived tables were made by another version (or never); deriving them again from raw_traces.');
+    }
     this.loop = this.readLoop();
     this.backfill = this.backfillLoop();
   }
@@ -178,15 +206,24 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
    * the first await, as FlushParticipant requires.
    */
   async onDurable(): Promise<void> {
+    // An export since the write (the generation moved on), or nothing unsaved at all, means the
+    // rows are on disk.
     const generation = this.store.statementGeneration;
+    const allSaved = !this.store.isDirty;
     const ready: string[] = [];
-    for (const [id, writtenAt] of this.awaiting) if (writtenAt < generation) ready.push(id);
+    for (const [id, writtenAt] of this.awaiting) if (allSaved || writtenAt < generation) ready.push(id);
     if (ready.length === 0) return;
     for (const id of ready) this.awaiting.delete(id);
     for (let i = 0; i < ready.length; i += ACK_CHUNK) {
       const chunk = ready.slice(i, i + ACK_CHUNK);
+      const cleared = this.failures.clearedBy(chunk);
       try {
-        await this.redis.xack(this.stream, this.group, ...chunk);
+        const pipeline = this.redis.pipeline().xack(this.stream, this.group, ...chunk);
+        if (cleared.length > 0) pipeline.hdel(this.failures.key, ...cleared);
+        const results = await pipeline.exec();
+        const error = results?.find(([e]) => e)?.[0];
+        if (!results || error) throw error ?? new Error('the pipeline returned nothing');
+        this.failures.forget(cleared);
         this.counters.acked += chunk.length;
       } catch (err) {
         // The rows are durable: the ack only has to happen some time. Try again after the next flush.
@@ -250,7 +287,7 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
         }
         if (entries.length > 0) await this.process(entries);
         await this.drainScopes();
-        if (pendingCursor === null && this.failures.size > 0 && Date.now() >= this.retryAt) pendingCursor = '0';
+        if (pendingCursor === null && this.failures.retryDue()) pendingCursor = '0';
         await this.refreshLag();
       } catch (err) {
         if (this.stopping) break;
@@ -286,7 +323,7 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
       const results = deriver.applyEvents(derivable.map((e) => ({ sequence: e.sequence as number, eventId: e.eventId })));
       // Rows written now are durable after the next export; nothing written means nothing to wait for.
       const durableAfter = this.store.isDirty ? this.store.statementGeneration : -1;
-      const failures: Array<{ entry: CdcEntry; error: string; type: 'parse_error' | 'processing_error' }> = [];
+      const failures: Array<{ entry: CdcEntry; error: string; type: CdcErrorType }> = [];
       derivable.forEach((entry, k) => {
         const result = results[k];
         if (!result.ok) {
@@ -296,69 +333,50 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
         this.counters.processed++;
         if (result.outcome === 'duplicate') this.counters.duplicates++;
         if (result.outcome === 'missing') this.counters.skipped++;
-        this.failures.delete(entry.id);
+        this.failures.succeeded(entry.id);
         this.awaiting.set(entry.id, durableAfter);
       });
       for (const entry of slice) {
         if (entry.sequence !== null) continue;
-        const error = Object.keys(entry.fields).length === 0 ? 'the entry was deleted from the stream' : 'field "sequence" is not a positive integer';
         if (Object.keys(entry.fields).length === 0) {
           // Trimmed or deleted while pending: there is nothing left to derive or to keep.
           this.counters.skipped++;
           this.awaiting.set(entry.id, -1);
         } else {
-          failures.push({ entry, error, type: 'parse_error' });
+          failures.push({ entry, error: 'field "sequence" is not a positive integer', type: 'parse_error' });
         }
       }
       for (const failure of failures) await this.recordFailure(failure.entry, failure.error, failure.type);
-      await yieldToEventLoop();
+      await this.pause();
     }
   }
 
-  /**
-   * Count a failed attempt. The entry stays pending and is read again after RETRY_DELAY_MS;
-   * after max_deliveries failed attempts it goes to the DLQ with the reason, then is
-   * acknowledged (invariant 6). Attempts are counted here, not by Redis' delivery counter,
-   * which redeliveries after a crash also raise (DESIGN.md §5).
-   */
-  private async recordFailure(entry: CdcEntry, error: string, type: 'parse_error' | 'processing_error'): Promise<void> {
+  private async recordFailure(entry: CdcEntry, error: string, type: CdcErrorType): Promise<void> {
     this.counters.failed++;
-    const previous = this.failures.get(entry.id);
-    const record = { count: (previous?.count ?? 0) + 1, firstSeenAt: previous?.firstSeenAt ?? this.now().toISOString(), lastError: error };
-    this.failures.set(entry.id, record);
-    this.retryAt = Date.now() + RETRY_DELAY_MS;
-    if (record.count < this.config.processor.max_deliveries) return;
     try {
-      await addDeadLetter(this.redis, this.config.streams.dlq, this.config.streams.dlq_maxlen, {
-        sourceStream: this.stream,
-        originalMessageId: entry.id,
-        originalEventId: entry.eventId,
-        originalFields: entry.fields,
-        errorType: type,
-        errorMessage: `slow path: ${error}`,
-        deliveries: record.count,
-        firstSeenAt: record.firstSeenAt,
-        canRetry: true,
-      });
-      await this.redis.xack(this.stream, this.group, entry.id);
-      this.failures.delete(entry.id);
-      this.counters.deadLettered++;
-      this.log.warn(`Slow path moved CDC entry ${entry.id} (event ${entry.eventId ?? 'unknown'}) to ${this.config.streams.dlq} after ${record.count} failed attempts: ${error}`);
+      if (await this.failures.record(entry, error, type, RETRY_DELAY_MS)) this.counters.deadLettered++;
     } catch (err) {
-      this.noteError(`Slow path could not dead-letter CDC entry ${entry.id} (${errorMessage(err)}); it tries again later.`);
+      this.noteError(`Slow path could not record the failure of CDC entry ${entry.id} (${errorMessage(err)}); it stays pending and is retried.`);
     }
   }
 
-  /** Recompute dirty scopes in budgeted slices; day rows at most every DAY_REFRESH_INTERVAL_MS. */
+  /** Recompute dirty scopes in budgeted slices; each kind no more often than its cost allows. */
   private async drainScopes(): Promise<void> {
     const deriver = this.deriver as Deriver;
-    const includeDays = Date.now() - this.lastDayDrain >= DAY_REFRESH_INTERVAL_MS;
+    const now = Date.now();
+    const due = (k: DirtyKind) => now - this.lastDrained[k] >= Math.max(REFRESH_INTERVAL_MS[k], REFRESH_COST_FACTOR * this.refreshCostMs[k]);
+    const kinds = DIRTY_KINDS.filter(due);
+    const longest: Partial<Record<DirtyKind, number>> = {};
     while (!this.stopping) {
-      const result = deriver.drain({ budgetMs: SLICE_BUDGET_MS, includeDays });
+      const result = deriver.drain({ budgetMs: SLICE_BUDGET_MS, kinds });
+      for (const [kind, ms] of Object.entries(result.longestMs) as Array<[DirtyKind, number]>) longest[kind] = Math.max(longest[kind] ?? 0, ms);
       if (!result.more) break;
-      await yieldToEventLoop();
+      await this.pause();
     }
-    if (includeDays) this.lastDayDrain = Date.now();
+    for (const kind of kinds) {
+      this.lastDrained[kind] = now;
+      if (longest[kind] !== undefined) this.refreshCostMs[kind] = longest[kind] as number;
+    }
     if (!this.stopping) this.counters.pendingScopes = deriver.pendingScopes();
   }
 
@@ -369,9 +387,10 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
     try {
       while (!this.stopping) {
         const slice = backfillSlice(deriver);
+        this.counters.pendingScopes = deriver.pendingScopes();
         if (slice.failed > 0) this.noteError(`Slow path could not derive ${slice.failed} stored event(s) during catch-up (first: ${slice.firstError}); they are skipped.`);
         if (slice.done) break;
-        await yieldToEventLoop();
+        await this.pause();
       }
     } catch (err) {
       this.noteError(`Slow path catch-up stopped (${errorMessage(err)}); it resumes at the next start.`);
@@ -380,16 +399,27 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
     }
   }
 
+  /** Between two slices: let the event loop run, and give way to the fast path while it is behind. */
+  private async pause(): Promise<void> {
+    if (Date.now() - this.lastFastPathCheck >= FAST_PATH_CHECK_MS) {
+      this.lastFastPathCheck = Date.now();
+      this.fastPathBehind = await this.fastPathBacklog().then((n) => n > FAST_PATH_BACKLOG, () => false);
+    }
+    if (this.fastPathBehind && !this.stopping) await sleep(BACKOFF_MS);
+    else await yieldToEventLoop();
+  }
+
+  /** Entries of the events stream the fast path has not read yet (in-flight entries are normal). */
+  private async fastPathBacklog(): Promise<number> {
+    const group = (await readGroups(this.redis, this.config.streams.events)).find((g) => g.name === this.config.processor.consumer_group);
+    return group?.lag ?? 0;
+  }
+
   private async refreshLag(): Promise<void> {
     if (Date.now() - this.lastLagRefresh < LAG_REFRESH_MS) return;
     this.lastLagRefresh = Date.now();
     try {
-      const groups = (await this.redis.xinfo('GROUPS', this.stream)) as unknown[][];
-      for (const flat of groups) {
-        const info: Record<string, unknown> = {};
-        for (let i = 0; i + 1 < flat.length; i += 2) info[String(flat[i])] = flat[i + 1];
-        if (info.name === this.group) this.counters.lag = typeof info.lag === 'number' ? info.lag : null;
-      }
+      this.counters.lag = (await readGroups(this.redis, this.stream)).find((g) => g.name === this.group)?.lag ?? null;
     } catch {
       // Lag is a display figure; a failed XINFO leaves the last known value.
     }
@@ -399,4 +429,9 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
     if (message !== this.counters.lastError) this.log.warn(message);
     this.counters.lastError = message;
   }
+}
+
+/** The slow path as a leader component: `new TelemetryServer({ config, log, components: [slowPathComponent] })`. */
+export function slowPathComponent(ctx: LeaderContext): SlowPathWorkers {
+  return new SlowPathWorkers(ctx);
 }
