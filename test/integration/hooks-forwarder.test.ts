@@ -1,0 +1,289 @@
+// SpoolForwarder against a real Redis and real spool files written by the real shell hook.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Redis } from 'ioredis';
+import { SpoolForwarder } from '../../src/capture/spoolForwarder';
+import { spoolFileName } from '../../src/capture/spoolFiles';
+import { fieldsFromArray, parseStreamEntry, type StreamFields } from '../../src/shared/event';
+import { createLogger, type Logger } from '../../src/shared/log';
+import { createRedis } from '../../src/shared/redis';
+import type { Config } from '../../src/config/config';
+import { cursorFixtures } from '../helpers/fixtures';
+import { deleteKeys, tempHome, testConfig, testRedis, waitFor } from '../helpers/env';
+import { SECRET_SAMPLES, payloadWithSecrets } from '../fixtures/secrets';
+
+const SCRIPT = path.resolve(__dirname, '../../src/capture/spoolHook.sh');
+
+interface Ctx {
+  config: Config;
+  redis: Redis;
+  log: Logger;
+  lines: string[];
+  forwarder(config?: Config): SpoolForwarder;
+  spool(event: string, input: string): void;
+  entries(stream?: string): Promise<StreamFields[]>;
+}
+
+async function setup(t: { after(fn: () => Promise<void> | void): void }, tweak: (c: Config) => void = () => {}): Promise<Ctx> {
+  const h = tempHome('bp-fwd');
+  const config = testConfig(h.home, (c) => {
+    c.spool.scan_interval_ms = 50;
+    tweak(c);
+  });
+  const redis = await testRedis();
+  const lines: string[] = [];
+  const log = createLogger((_l, line) => lines.push(line), 'debug');
+  const started: SpoolForwarder[] = [];
+  t.after(async () => {
+    for (const f of started) await f.stop();
+    await deleteKeys(redis, config.streams.events, config.streams.dlq);
+    redis.disconnect();
+    h.cleanup();
+  });
+  return {
+    config,
+    redis,
+    log,
+    lines,
+    forwarder(c = config) {
+      const f = new SpoolForwarder({ config: c, redis, log });
+      started.push(f);
+      return f;
+    },
+    spool(event, input) {
+      const r = spawnSync('sh', [SCRIPT, event, config.paths.spool], { input });
+      assert.equal(r.status, 0);
+    },
+    async entries(stream = config.streams.events) {
+      const raw = (await redis.xrange(stream, '-', '+')) as Array<[string, string[]]>;
+      return raw.map(([, flat]) => fieldsFromArray(flat));
+    },
+  };
+}
+
+test('every fixture the shell hook spools reaches the stream once, as a parseable wire-format entry', async (t) => {
+  const c = await setup(t);
+  const fixtures = cursorFixtures();
+  for (const f of fixtures) c.spool(f.hook_event_name, JSON.stringify(f));
+  const forwarder = c.forwarder();
+  await forwarder.start();
+  await waitFor(async () => (await c.redis.xlen(c.config.streams.events)) === fixtures.length, { what: 'all fixtures forwarded' });
+  await waitFor(() => readdirSync(c.config.paths.spool).length === 0, { what: 'spool emptied' });
+  const entries = await c.entries();
+  assert.deepEqual(entries.map((e) => e.hook_type), fixtures.map((f) => f.hook_event_name), 'oldest first');
+  for (const [i, fields] of entries.entries()) {
+    const parsed = parseStreamEntry(fields, `${i}-0`);
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.event.payload, fixtures[i]);
+    assert.equal(parsed.event.platform, 'cursor');
+    assert.equal(parsed.event.metadata.capture, 'spool');
+  }
+  assert.equal(new Set(entries.map((e) => e.event_id)).size, fixtures.length);
+  assert.deepEqual(forwarder.stats(), { forwarded: fixtures.length, failed: 0, dropped: 0, parseFailures: 0, backlog: 0 });
+});
+
+test('secrets in prompts, commands and outputs never reach Redis', async (t) => {
+  const c = await setup(t);
+  const [pre] = cursorFixtures().filter((f) => f.hook_event_name === 'preToolUse');
+  c.spool('preToolUse', JSON.stringify(payloadWithSecrets(pre)));
+  c.spool('afterShellExecution', `{"hook_event_name":"afterShellExecution","output":${JSON.stringify(SECRET_SAMPLES.map((s) => s.text).join('\n'))}}`);
+  c.spool('stop', `not json but ${SECRET_SAMPLES[0].text}`);
+  const forwarder = c.forwarder();
+  await forwarder.start();
+  await forwarder.drain();
+  const stored = JSON.stringify([...(await c.entries()), ...(await c.entries(c.config.streams.dlq))]);
+  assert.equal((await c.entries()).length, 2);
+  assert.equal((await c.entries(c.config.streams.dlq)).length, 1);
+  for (const s of SECRET_SAMPLES) assert.ok(!stored.includes(s.secret), `${s.kind} reached Redis`);
+});
+
+test('a crash between XADD and delete forwards the file again with the same event_id (one row)', async (t) => {
+  const c = await setup(t);
+  const [post] = cursorFixtures().filter((f) => f.hook_event_name === 'postToolUse');
+  const [shell] = cursorFixtures().filter((f) => f.hook_event_name === 'beforeShellExecution');
+  c.spool('postToolUse', JSON.stringify(post));
+  c.spool('beforeShellExecution', JSON.stringify(shell));
+  const saved = path.join(c.config.paths.home, 'saved');
+  mkdirSync(saved);
+  const names = readdirSync(c.config.paths.spool);
+  const times = names.map((n) => statSync(path.join(c.config.paths.spool, n)).mtime);
+  for (const n of names) copyFileSync(path.join(c.config.paths.spool, n), path.join(saved, n));
+
+  const first = c.forwarder();
+  await first.start();
+  await first.drain();
+  await first.stop();
+  // The "crash": the entries are in Redis, the files are back as if the delete never happened.
+  names.forEach((n, i) => {
+    copyFileSync(path.join(saved, n), path.join(c.config.paths.spool, n));
+    utimesSync(path.join(c.config.paths.spool, n), times[i], times[i]);
+  });
+  const second = c.forwarder();
+  await second.start();
+  await second.drain();
+
+  const ids = (await c.entries()).map((e) => e.event_id);
+  assert.equal(ids.length, 4, 'each file was XADDed twice');
+  assert.equal(new Set(ids).size, 2, 'but with the same two event_ids, so raw_traces keeps two rows');
+});
+
+test('Cursor delivering a tool event twice (or two hooks.json files) gives one event_id', async (t) => {
+  const c = await setup(t);
+  const [pre] = cursorFixtures().filter((f) => f.hook_event_name === 'preToolUse');
+  const [prompt] = cursorFixtures().filter((f) => f.hook_event_name === 'beforeSubmitPrompt');
+  for (let i = 0; i < 2; i++) {
+    c.spool('preToolUse', JSON.stringify(pre));
+    c.spool('beforeSubmitPrompt', JSON.stringify(prompt));
+  }
+  c.spool('beforeSubmitPrompt', JSON.stringify({ ...prompt, generation_id: 'a-new-generation' }));
+  const f = c.forwarder();
+  await f.start();
+  await f.drain();
+  const entries = await c.entries();
+  assert.equal(entries.length, 5);
+  assert.equal(new Set(entries.map((e) => e.event_id)).size, 3, 'two duplicates merged; the same prompt in a new generation kept');
+});
+
+test('unparseable and empty spool files go to the DLQ as parse_error, with their content, and are deleted', async (t) => {
+  const c = await setup(t);
+  c.spool('preToolUse', '{"conversation_id": "c1", "tool_use_id": ');
+  c.spool('stop', '');
+  const f = c.forwarder();
+  await f.start();
+  await f.drain();
+  assert.equal(await c.redis.xlen(c.config.streams.events), 0);
+  const dlq = await c.entries(c.config.streams.dlq);
+  assert.equal(dlq.length, 2);
+  for (const letter of dlq) {
+    assert.equal(letter.error_type, 'parse_error');
+    assert.match(letter.original_message_id, /^spool:\d+-\d+-\d+\.(preToolUse|stop)\.json$/);
+    assert.equal(letter.source_stream, c.config.streams.events);
+    for (const key of ['original_event_id', 'original_data', 'error_message', 'deliveries', 'first_seen_at', 'dlq_queued_at', 'can_retry']) assert.ok(key in letter, key);
+  }
+  const original = JSON.parse(dlq[0].original_data) as StreamFields;
+  assert.equal(JSON.parse(original.payload).raw_input, '{"conversation_id": "c1", "tool_use_id": ');
+  assert.deepEqual(readdirSync(c.config.paths.spool), []);
+  assert.equal(f.stats().parseFailures, 2);
+  assert.ok(c.lines.some((l) => /could not be parsed/.test(l)));
+});
+
+test('past spool.max_files the oldest events are dropped, counted and logged', async (t) => {
+  const c = await setup(t, (cfg) => {
+    cfg.spool.max_files = 3;
+  });
+  mkdirSync(c.config.paths.spool, { recursive: true });
+  const base = Date.now() - 10_000;
+  for (let i = 0; i < 6; i++) writeFileSync(path.join(c.config.paths.spool, spoolFileName(base + i, 'stop', 1000 + i)), JSON.stringify({ hook_event_name: 'stop', conversation_id: 'c', n: i }));
+  const f = c.forwarder();
+  await f.start();
+  await f.drain();
+  const kept = (await c.entries()).map((e) => JSON.parse(e.payload).n);
+  assert.deepEqual(kept, [3, 4, 5]);
+  assert.equal(f.stats().dropped, 3);
+  assert.ok(c.lines.some((l) => /dropped the 3 oldest events/.test(l)));
+});
+
+test('half-written temp files of dead hooks are removed after a minute; fresh ones are left alone', async (t) => {
+  const c = await setup(t);
+  mkdirSync(c.config.paths.spool, { recursive: true });
+  const stale = path.join(c.config.paths.spool, '.tmp-1-1-0.stop');
+  const fresh = path.join(c.config.paths.spool, '.tmp-2-2-0.stop');
+  writeFileSync(stale, '{"half');
+  writeFileSync(fresh, '{"being written');
+  const old = new Date(Date.now() - 120_000);
+  utimesSync(stale, old, old);
+  const f = c.forwarder();
+  await f.start();
+  await f.drain();
+  assert.equal(existsSync(stale), false);
+  assert.equal(existsSync(fresh), true);
+  assert.equal(f.stats().dropped, 1);
+});
+
+test('with Redis down the files stay, failures are counted once in the log, and a later forwarder sends them', async (t) => {
+  const c = await setup(t);
+  for (const f of cursorFixtures().slice(0, 3)) c.spool(f.hook_event_name, JSON.stringify(f));
+  const deadRedis = createRedis({ url: 'redis://127.0.0.1:1', failFast: true, name: 'bp-test-dead' });
+  t.after(() => deadRedis.disconnect());
+  const down = new SpoolForwarder({ config: c.config, redis: deadRedis, log: c.log });
+  await down.start();
+  await down.drain();
+  await down.drain();
+  await down.stop();
+  assert.equal(readdirSync(c.config.paths.spool).length, 3);
+  assert.ok(down.stats().failed >= 2);
+  assert.equal(down.stats().backlog, 3);
+  assert.equal(c.lines.filter((l) => /Cannot forward spooled events/.test(l)).length, 1, 'logged once, not per attempt');
+  const up = c.forwarder();
+  await up.start();
+  await up.drain();
+  assert.equal(await c.redis.xlen(c.config.streams.events), 3);
+});
+
+test('an entry Redis keeps refusing goes to the DLQ after three tries instead of blocking the spool', async (t) => {
+  const c = await setup(t);
+  await c.redis.set(c.config.streams.events, 'not a stream'); // every XADD now fails with WRONGTYPE
+  c.spool('stop', JSON.stringify({ hook_event_name: 'stop', conversation_id: 'c' }));
+  const f = c.forwarder();
+  await f.start();
+  for (let i = 0; i < 3; i++) await f.drain();
+  const dlq = await c.entries(c.config.streams.dlq);
+  assert.equal(dlq.length, 1);
+  assert.equal(dlq[0].error_type, 'processing_error');
+  assert.match(dlq[0].error_message, /WRONGTYPE/);
+  assert.deepEqual(readdirSync(c.config.paths.spool), []);
+});
+
+test('metadata privacy mode: sizes and hashes only reach Redis', async (t) => {
+  const c = await setup(t, (cfg) => {
+    cfg.privacy.mode = 'metadata';
+  });
+  const [prompt] = cursorFixtures().filter((f) => f.hook_event_name === 'beforeSubmitPrompt');
+  c.spool('beforeSubmitPrompt', JSON.stringify(prompt));
+  const f = c.forwarder();
+  await f.start();
+  await f.drain();
+  const [entry] = await c.entries();
+  assert.ok(!entry.payload.includes('health endpoint'));
+  assert.equal(JSON.parse(entry.payload).prompt.redacted, 'metadata');
+});
+
+test('stop() is idempotent, lets the file in progress finish, and nothing is forwarded after it', async (t) => {
+  const c = await setup(t);
+  for (let i = 0; i < 50; i++) c.spool('stop', JSON.stringify({ hook_event_name: 'stop', conversation_id: 'c', n: i }));
+  const f = c.forwarder();
+  await f.start();
+  await Promise.all([f.stop(), f.stop()]);
+  const forwarded = await c.redis.xlen(c.config.streams.events);
+  assert.equal(readdirSync(c.config.paths.spool).length + forwarded, 50, 'every file is either forwarded or still spooled');
+  c.spool('stop', JSON.stringify({ hook_event_name: 'stop', conversation_id: 'c', n: 'late' }));
+  await f.drain();
+  assert.equal(await c.redis.xlen(c.config.streams.events), forwarded);
+  await f.stop();
+});
+
+test('new spool files are picked up promptly by the folder watch', async (t) => {
+  const c = await setup(t, (cfg) => {
+    cfg.spool.scan_interval_ms = 60_000; // only the watch can find it in time
+  });
+  const f = c.forwarder();
+  await f.start();
+  c.spool('stop', JSON.stringify({ hook_event_name: 'stop', conversation_id: 'c' }));
+  await waitFor(async () => (await c.redis.xlen(c.config.streams.events)) === 1, { timeoutMs: 3000, what: 'the watched file forwarded' });
+});
+
+test('a spool folder that cannot be created is reported once, and does not stop the forwarder', async (t) => {
+  const c = await setup(t, (cfg) => {
+    cfg.paths.spool = path.join(cfg.paths.home, 'blocker', 'spool');
+  });
+  mkdirSync(c.config.paths.home, { recursive: true });
+  writeFileSync(path.join(c.config.paths.home, 'blocker'), 'a file where a folder should be');
+  const f = c.forwarder();
+  await f.start();
+  for (let i = 0; i < 3; i++) await f.drain();
+  assert.equal(c.lines.filter((l) => /Cannot prepare the spool folder/.test(l)).length, 1);
+  assert.equal(c.lines.filter((l) => /Reading the spool .* failed/.test(l)).length, 1, 'logged once, not every scan');
+});
