@@ -21,6 +21,8 @@ export interface PipelineFigures {
   readPerSec: number;
   batchP50Ms: number | null;
   batchP95Ms: number | null;
+  batchEndToEndP50Ms: number | null;
+  batchEndToEndP95Ms: number | null;
   compressionRatio: number | null;
   plainZlibRatio: number;
   flushShare: number;
@@ -129,6 +131,8 @@ export async function benchPipeline(count: number, log: (line: string) => void):
       readPerSec: count / readSeconds,
       batchP50Ms: status.fastPath.batchP50Ms,
       batchP95Ms: status.fastPath.batchP95Ms,
+      batchEndToEndP50Ms: status.fastPath.batchEndToEndP50Ms ?? null,
+      batchEndToEndP95Ms: status.fastPath.batchEndToEndP95Ms ?? null,
       compressionRatio: status.fastPath.compressionRatio,
       plainZlibRatio: plainIn / plainOut,
       flushShare: flushMs / (seconds * 1000),

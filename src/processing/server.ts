@@ -371,6 +371,8 @@ export class TelemetryServer {
         cdcPublished: s?.cdcPublished ?? 0,
         batchP50Ms: s?.batchPercentile(50) ?? null,
         batchP95Ms: s?.batchPercentile(95) ?? null,
+        batchEndToEndP50Ms: s?.batchEndToEndPercentile(50) ?? null,
+        batchEndToEndP95Ms: s?.batchEndToEndPercentile(95) ?? null,
         compressionRatio: s && s.compressedBytes > 0 ? s.rawBytes / s.compressedBytes : null,
         ratePerSec: Math.round(this.rate.perSec * 10) / 10,
       },

@@ -28,6 +28,9 @@ export interface ProcessorStatus {
     cdcPublished: number;
     batchP50Ms: number | null;
     batchP95Ms: number | null;
+    /** Dispatch to rows written: encoding on a worker thread plus the insert. */
+    batchEndToEndP50Ms?: number | null;
+    batchEndToEndP95Ms?: number | null;
     compressionRatio: number | null;
     ratePerSec: number;
   };

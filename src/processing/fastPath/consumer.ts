@@ -225,9 +225,10 @@ export class FastPathConsumer implements FlushParticipant {
   private dispatch(all: boolean): void {
     while (this.batch.size > 0 && (all || this.batch.shouldFlush())) {
       const entries = this.batch.take();
+      const dispatchedAt = performance.now();
       const encoded = this.pool.encode(entries);
       const written = this.writeChain
-        .then(async () => this.write(entries, await encoded))
+        .then(async () => this.write(entries, await encoded, dispatchedAt))
         .catch((err) => this.deps.log.error(`Writing a batch failed (${errorMessage(err)}); its entries stay pending and will be retried.`));
       this.writeChain = written;
       this.inflight.push(written);
@@ -248,7 +249,7 @@ export class FastPathConsumer implements FlushParticipant {
   }
 
   /** Synchronous sql.js work: one transaction for the batch. */
-  private write(entries: StreamEntry[], results: EncodeResult[]): void {
+  private write(entries: StreamEntry[], results: EncodeResult[], dispatchedAt: number): void {
     const rows: EncodedRow[] = [];
     for (const r of results) {
       if (r.ok) rows.push(r);
@@ -256,7 +257,8 @@ export class FastPathConsumer implements FlushParticipant {
     }
     const t0 = performance.now();
     const result = this.deps.writer.writeEncoded(rows);
-    this.stats.recordBatch(performance.now() - t0);
+    const t1 = performance.now();
+    this.stats.recordBatch(t1 - t0, t1 - dispatchedAt);
     this.stats.rawBytes += result.rawBytes;
     this.stats.compressedBytes += result.compressedBytes;
     for (const stored of result.stored) {

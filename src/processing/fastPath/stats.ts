@@ -11,22 +11,39 @@ export class FastPathStats {
   claimed = 0;
   rawBytes = 0;
   compressedBytes = 0;
-  private batchMs: number[] = [];
-  private batchMsNext = 0;
-  private static readonly SAMPLES = 1000;
+  /** SQLite transaction time per batch. */
+  private readonly insertMs = new Samples();
+  /** From the batch leaving the batch manager (encoding on a worker) to its rows written. */
+  private readonly encodeAndInsertMs = new Samples();
 
-  recordBatch(ms: number): void {
+  recordBatch(insertMs: number, encodeAndInsertMs: number): void {
     this.batches++;
-    if (this.batchMs.length < FastPathStats.SAMPLES) this.batchMs.push(ms);
-    else {
-      this.batchMs[this.batchMsNext] = ms;
-      this.batchMsNext = (this.batchMsNext + 1) % FastPathStats.SAMPLES;
-    }
+    this.insertMs.add(insertMs);
+    this.encodeAndInsertMs.add(encodeAndInsertMs);
   }
 
-  /** Percentile of the last 1000 batch write times, in ms. */
+  /** Percentile of the last 1000 batch insert times, in ms. */
   batchPercentile(p: number): number | null {
-    return percentile(this.batchMs, p);
+    return percentile(this.insertMs.values, p);
+  }
+
+  /** Percentile of the last 1000 batches' time from dispatch (encode) to rows written, in ms. */
+  batchEndToEndPercentile(p: number): number | null {
+    return percentile(this.encodeAndInsertMs.values, p);
+  }
+}
+
+/** The last 1000 samples, in a ring. */
+class Samples {
+  readonly values: number[] = [];
+  private next = 0;
+
+  add(v: number): void {
+    if (this.values.length < 1000) this.values.push(v);
+    else {
+      this.values[this.next] = v;
+      this.next = (this.next + 1) % 1000;
+    }
   }
 }
 
