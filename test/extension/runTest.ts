@@ -38,13 +38,14 @@ async function canDownload(): Promise<string | undefined> {
 }
 
 async function main(): Promise<void> {
+  // Checked first, so a headless machine (CI) skips without any network request.
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    skip('VS Code needs a display and DISPLAY is not set; run this under `xvfb-run -a`.');
+  }
   const executable = process.env.BLUEPLANE_VSCODE_EXECUTABLE;
   if (!executable) {
     const why = await canDownload();
     if (why) skip(`it downloads VS Code, and ${why}. Set BLUEPLANE_VSCODE_EXECUTABLE to a local VS Code to run them offline; the code-server test covers a real host here.`);
-  }
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
-    skip('VS Code needs a display and DISPLAY is not set; run this under `xvfb-run -a`.');
   }
 
   const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
