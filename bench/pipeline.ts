@@ -51,7 +51,7 @@ function procCpuSeconds(pid: number): number {
 
 const REDIS_URL = process.env.BLUEPLANE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-export async function benchPipeline(count: number, log: (line: string) => void): Promise<PipelineFigures> {
+export async function benchPipeline(count: number, log: (line: string) => void, options: { slowPath?: boolean } = {}): Promise<PipelineFigures> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'bp-bench-'));
   const home = path.join(root, '.blueplane');
   mkdirSync(home, { recursive: true, mode: 0o700 });

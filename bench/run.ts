@@ -1,5 +1,6 @@
 // `npm run bench`: prints figures, asserts nothing (benchmarks are not tests).
-// Options: --events N (default 150000: enough for a database past 200 MB), --only pipeline|hooks.
+// Options: --events N (default 150000: enough for a database past 200 MB), --compare-events N,
+// --only pipeline|slowpath|hooks.
 import { benchPipeline } from './pipeline';
 
 function arg(name: string): string | undefined {
@@ -39,6 +40,25 @@ async function main(): Promise<void> {
       lines.push(`    ${String(mb).padStart(4)}-${mb + 25} MB: ${times.length} flushes, median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms, max ${sorted[sorted.length - 1].toFixed(0)} ms`);
     }
     process.stdout.write(lines.join('\n') + '\n');
+  }
+  if (!only || only === 'slowpath') {
+    // Does the slow path slow the fast path? The same corpus with the workers off and on,
+    // alternated so machine noise hits both alike.
+    const count = Number(arg('compare-events') ?? 20_000);
+    const rates: Record<'off' | 'on', number[]> = { off: [], on: [] };
+    for (let round = 0; round < 2; round++) {
+      for (const mode of ['off', 'on'] as const) {
+        const f = await benchPipeline(count, log, { slowPath: mode === 'on' });
+        rates[mode].push(f.readPerSec);
+      }
+    }
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+    process.stdout.write(
+      `\nSlow-path workers and the fast path (${count} events, 2 rounds each, alternated)\n` +
+        `  fast path with workers off  ${rates.off.map((r) => r.toFixed(0)).join(', ')} events/s\n` +
+        `  fast path with workers on   ${rates.on.map((r) => r.toFixed(0)).join(', ')} events/s\n` +
+        `  ratio on/off (medians)      ${(median(rates.on) / median(rates.off)).toFixed(2)}\n`,
+    );
   }
   if (!only || only === 'hooks') {
     try {
