@@ -147,3 +147,23 @@ test('a bad config key is named on stderr and the processor still starts with it
     redis.disconnect();
   }
 });
+
+test('a database owned by a running processor: rebuild refuses with the owner named, init-db says it is ready', async () => {
+  const redis = await testRedis();
+  const setup = setupHome();
+  const proc = startProcessor(setup);
+  try {
+    await waitFor(() => readStatus(setup)?.role === 'leader', { what: 'leader' });
+    const rebuild = await cli(setup, ['rebuild']);
+    assert.equal(rebuild.code, 1);
+    assert.match(rebuild.stderr, new RegExp(`processor \\(pid ${proc.child.pid}\\) owns .*; stop it .* and try again`));
+    assert.equal(rebuild.stderr.trim().split('\n').length, 1, 'one sentence, no stack trace');
+    const init = await cli(setup, ['init-db']);
+    assert.equal(init.code, 0);
+    assert.match(init.stdout, /owned by a running processor/);
+  } finally {
+    await proc.stop();
+    await setup.cleanup(redis);
+    redis.disconnect();
+  }
+});
