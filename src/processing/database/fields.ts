@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TelemetryEvent } from '../../shared/event';
 import { countEditLines } from './lineDiff';
+import { num, str } from '../../shared/values';
 
 /** The columns of raw_traces that are extracted from an event, for indexes and quick queries. */
 export interface IndexedFields {
@@ -19,15 +20,6 @@ export interface IndexedFields {
   lines_removed: number | null;
 }
 
-function str(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function num(value: unknown): number | null {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return null;
-}
 
 export function hashWorkspace(root: string): string {
   return createHash('sha256').update(root).digest('hex').slice(0, 16);

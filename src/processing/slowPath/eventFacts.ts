@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TelemetryEvent } from '../../shared/event';
 import { hashWorkspace, normaliseTimestamp } from '../database/fields';
 import { countEditLines } from '../database/lineDiff';
+import { num, str } from '../../shared/values';
 
 /**
  * What the slow path keeps of one event (a row of `event_facts`). Decoding event_data is the
@@ -87,15 +88,6 @@ const HOOK_ALIASES: Record<string, string> = {
 
 export const TAB_HOOKS = new Set(['beforeTabFileRead', 'afterTabFileEdit']);
 
-function str(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function num(value: unknown): number | null {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return null;
-}
 
 function int(value: unknown): number | null {
   const n = num(value);
