@@ -90,6 +90,7 @@ export async function benchPipeline(count: number, log: (line: string) => void, 
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let t0 = performance.now();
     let started = false;
+    let startedAtMs = Date.now();
     let allReadAt = 0;
     let lastReport = t0;
     let peakRss = 0;
@@ -101,6 +102,7 @@ export async function benchPipeline(count: number, log: (line: string) => void, 
       if (!started && group && (group.entriesRead ?? 0) > 0) {
         started = true;
         t0 = performance.now();
+        startedAtMs = Date.now();
       }
       if (group && group.entriesRead === count && !allReadAt) allReadAt = performance.now();
       if (group && group.entriesRead === count && group.pending === 0) break;
@@ -111,6 +113,7 @@ export async function benchPipeline(count: number, log: (line: string) => void, 
       }
     }
     const seconds = (performance.now() - t0) / 1000;
+    const doneAtMs = Date.now();
     const cpuSeconds = procCpuSeconds(child.pid!);
     const redisCpu = (await redisCpuSeconds(redis)) - redisCpuAtStart;
     const readSeconds = (allReadAt - t0) / 1000;
@@ -119,10 +122,10 @@ export async function benchPipeline(count: number, log: (line: string) => void, 
     const status = JSON.parse(readFileSync(path.join(home, 'status.json'), 'utf8')) as ProcessorStatus;
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
-    const flushes = [...stderr.matchAll(/flush bytes=(\d+) export_ms=([\d.]+) write_ms=([\d.]+)/g)].map((m) => ({
-      bytes: Number(m[1]),
-      ms: Number(m[2]) + Number(m[3]),
-    }));
+    // Only flushes inside the measured window count (not the one at shutdown, after it).
+    const flushes = [...stderr.matchAll(/^(\S+) DEBUG flush bytes=(\d+) export_ms=([\d.]+) write_ms=([\d.]+)/gm)]
+      .filter((m) => Date.parse(m[1]) >= startedAtMs && Date.parse(m[1]) <= doneAtMs)
+      .map((m) => ({ bytes: Number(m[2]), ms: Number(m[3]) + Number(m[4]) }));
     const flushMs = flushes.reduce((a, f) => a + f.ms, 0);
     return {
       events: count,

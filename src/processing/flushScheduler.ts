@@ -4,6 +4,7 @@ import type { FlushResult, SqliteStore } from './database/sqliteClient';
 import type { FlushParticipant } from './durability';
 
 const TICK_MS = 20;
+const SCALING_FROM_BYTES = 8 * 1024 * 1024;
 
 /**
  * Decides when to flush the in-memory database to disk, then lets the participants acknowledge
@@ -40,11 +41,24 @@ export class FlushScheduler {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     if (this.store.isDirty) {
-      if (performance.now() - this.lastFlushEnd < this.intervalMs) return;
+      if (performance.now() - this.lastFlushEnd < this.dueIntervalMs()) return;
       this.flushNow();
     }
     // Not dirty means everything stored so far is on disk (duplicates, or a flush just ran).
     await this.notify();
+  }
+
+  /**
+   * A flush costs in proportion to the file, and the file grows between flushes: the interval is
+   * set from the cost predicted for the database as it is now (page_count is O(1)), so a fast
+   * growing database does not overshoot the share the way the last flush's cost alone would.
+   */
+  private dueIntervalMs(): number {
+    const last = this.last?.result;
+    // Below a few MB a flush is mostly fixed cost (fsyncs), which does not grow with the file.
+    if (!last || last.bytes < SCALING_FROM_BYTES) return this.intervalMs;
+    const predictedMs = last.totalMs * Math.max(1, this.store.sizeBytes() / last.bytes);
+    return Math.min(this.cfg.flush_max_interval_ms, Math.max(this.cfg.flush_min_interval_ms, predictedMs / this.cfg.flush_max_share));
   }
 
   private flushNow(): void {

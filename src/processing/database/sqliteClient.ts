@@ -111,6 +111,12 @@ export class SqliteStore {
     this.dirty = true;
   }
 
+  /** The database's size as a file would be now (page count times page size; cheap). */
+  sizeBytes(): number {
+    const r = this.db.exec('PRAGMA page_count; PRAGMA page_size;');
+    return Number(r[0]?.values[0]?.[0] ?? 0) * Number(r[1]?.values[0]?.[0] ?? 0);
+  }
+
   /** Export and atomically replace the file: temp file, fsync, rename over, fsync the folder. */
   flush(): FlushResult | undefined {
     if (this.closed) throw new Error('database is closed');
