@@ -142,6 +142,15 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     }
   }
   const raw = validateLeniently(input as Record<string, unknown>, warnings);
+  // Entries wait in the pending list until a flush; claiming them sooner than the longest flush
+  // interval would take over (and re-process) our own entries (DESIGN.md §5).
+  if (raw.processor.claim_idle_ms <= raw.processor.flush_max_interval_ms) {
+    const fixed = Math.max(120_000, 4 * raw.processor.flush_max_interval_ms);
+    warnings.push(
+      `Config key "processor.claim_idle_ms" (${raw.processor.claim_idle_ms}) must exceed processor.flush_max_interval_ms (${raw.processor.flush_max_interval_ms}); using ${fixed}.`,
+    );
+    raw.processor.claim_idle_ms = fixed;
+  }
   const envUrl = env[ENV.redisUrl];
   if (envUrl && envUrl.trim() !== '') raw.redis.url = envUrl.trim();
   return { config: resolvePaths(raw, configFile, env), warnings, fromFile };

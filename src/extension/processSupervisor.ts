@@ -46,7 +46,10 @@ const DEFAULTS = {
   // The editor gives deactivate() a few seconds; the processor finishes its batch and flushes in
   // well under that, and whatever it has not acknowledged is redelivered at the next start.
   stopTimeoutMs: 4000,
-  killTimeoutMs: 1000,
+  // SIGTERM starts the same bounded shutdown as the stop message (processor.shutdown_timeout_ms,
+  // 10 s by default); SIGKILL only once that has had time to finish, so a slow drain is not cut
+  // short and the lock is not left behind for the next window to wait out.
+  killTimeoutMs: 12_000,
 };
 
 export class ProcessSupervisor {
@@ -80,6 +83,8 @@ export class ProcessSupervisor {
     if (this.disposed) return;
     this.clearBackoff();
     await this.stopChild();
+    // stop() may have come while we waited: never fork after it.
+    if (this.disposed) return;
     this.snap = { state: 'idle', crashes: 0 };
     this.spawn();
   }
@@ -96,6 +101,7 @@ export class ProcessSupervisor {
   }
 
   private spawn(): void {
+    if (this.disposed) return;
     let child: ChildProcess;
     try {
       child = fork(this.opts.cliPath, this.opts.args ?? ['start', '--ipc'], {

@@ -5,6 +5,23 @@ import type { FlushParticipant } from './durability';
 
 const TICK_MS = 20;
 const SCALING_FROM_BYTES = 8 * 1024 * 1024;
+/** After a failed write, wait this long before the next try (a full disk stays full for a while). */
+const RETRY_AFTER_FAILURE_MS = 2_000;
+
+export interface FlushSchedulerOptions {
+  /**
+   * Whether this process may still write the file. Checked before every flush and every
+   * acknowledgement, so a process that lost the writer's lock never overwrites the new owner's
+   * file nor acknowledges rows only it holds.
+   */
+  canWrite?: () => boolean;
+  /**
+   * An event-loop stall longer than this (a laptop asleep, a long export) may have let the
+   * writer's lock go stale; flushing waits `stallHoldMs` so the lock's own refresh can find out.
+   */
+  stallMs?: number;
+  stallHoldMs?: number;
+}
 
 /**
  * Decides when to flush the in-memory database to disk, then lets the participants acknowledge
@@ -18,18 +35,25 @@ export class FlushScheduler {
   /** Share of wall time spent flushing, smoothed over recent flushes. */
   share: number | null = null;
   flushes = 0;
+  /** One sentence while writing the file fails (cleared by the next good flush). */
+  failure?: string;
   private timer?: NodeJS.Timeout;
   private busy?: Promise<void>;
   private lastFlushEnd = performance.now();
+  private lastTick = performance.now();
+  private holdUntil = 0;
   private stopped = false;
+  private readonly canWrite: () => boolean;
 
   constructor(
     private readonly store: SqliteStore,
     private readonly participants: FlushParticipant[],
     private readonly cfg: Config['processor'],
     private readonly log: Logger,
+    private readonly options: FlushSchedulerOptions = {},
   ) {
     this.intervalMs = cfg.flush_min_interval_ms;
+    this.canWrite = options.canWrite ?? (() => true);
   }
 
   start(): void {
@@ -40,9 +64,14 @@ export class FlushScheduler {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    const now = performance.now();
+    if (now - this.lastTick > (this.options.stallMs ?? 5_000)) this.holdUntil = now + (this.options.stallHoldMs ?? 4_500);
+    this.lastTick = now;
+    if (now < this.holdUntil || !this.canWrite()) return;
     if (this.store.isDirty) {
-      if (performance.now() - this.lastFlushEnd < this.dueIntervalMs()) return;
-      this.flushNow();
+      if (now - this.lastFlushEnd < this.dueIntervalMs()) return;
+      // Acknowledge only what a flush made durable: after a failed one, nothing new is.
+      if (!this.flushNow()) return;
     }
     // Not dirty means everything stored so far is on disk (duplicates, or a flush just ran).
     await this.notify();
@@ -54,6 +83,7 @@ export class FlushScheduler {
    * growing database does not overshoot the share the way the last flush's cost alone would.
    */
   private dueIntervalMs(): number {
+    if (this.failure) return RETRY_AFTER_FAILURE_MS;
     const last = this.last?.result;
     // Below a few MB a flush is mostly fixed cost (fsyncs), which does not grow with the file.
     if (!last || last.bytes < SCALING_FROM_BYTES) return this.intervalMs;
@@ -61,7 +91,8 @@ export class FlushScheduler {
     return Math.min(this.cfg.flush_max_interval_ms, Math.max(this.cfg.flush_min_interval_ms, predictedMs / this.cfg.flush_max_share));
   }
 
-  private flushNow(): void {
+  /** True when the file on disk now holds everything written so far. */
+  private flushNow(): boolean {
     const started = performance.now();
     const sinceLast = started - this.lastFlushEnd;
     let result: FlushResult | undefined;
@@ -69,12 +100,16 @@ export class FlushScheduler {
       result = this.store.flush();
     } catch (err) {
       // Nothing is acknowledged when the file could not be written: Redis keeps the entries.
-      this.log.error(`Writing ${this.store.filePath} failed (${errorMessage(err)}); check free disk space and permissions. Retrying.`);
+      const message = `Writing ${this.store.filePath} failed (${errorMessage(err)}); check free disk space and permissions. Events stay in Redis meanwhile.`;
+      if (this.failure !== message) this.log.error(message);
+      this.failure = message;
       this.lastFlushEnd = performance.now();
-      return;
+      return false;
     }
+    if (this.failure) this.log.info(`Writing ${this.store.filePath} works again.`);
+    this.failure = undefined;
     this.lastFlushEnd = performance.now();
-    if (!result) return;
+    if (!result) return true;
     this.flushes++;
     this.last = { at: new Date().toISOString(), result };
     this.log.debug(`flush bytes=${result.bytes} export_ms=${result.exportMs.toFixed(1)} write_ms=${result.writeMs.toFixed(1)} since_last_ms=${sinceLast.toFixed(0)}`);
@@ -84,10 +119,12 @@ export class FlushScheduler {
       this.cfg.flush_max_interval_ms,
       Math.max(this.cfg.flush_min_interval_ms, result.totalMs / this.cfg.flush_max_share),
     );
+    return true;
   }
 
   private async notify(): Promise<void> {
     for (const p of this.participants) {
+      if (!this.canWrite()) return;
       try {
         await p.onDurable();
       } catch (err) {
@@ -103,7 +140,7 @@ export class FlushScheduler {
     await this.busy;
     if (this.stopped) return;
     this.stopped = true;
-    this.flushNow();
-    if (!this.store.isDirty) await this.notify();
+    if (!this.canWrite()) return;
+    if (this.flushNow()) await this.notify();
   }
 }

@@ -70,6 +70,7 @@ export class TelemetryServer {
   private rate = { at: Date.now(), written: 0, perSec: 0 };
   private stopped = false;
   private becomingLeader = false;
+  private lockLost = false;
 
   constructor(private readonly options: ServerOptions) {
     this.config = options.config;
@@ -124,6 +125,9 @@ export class TelemetryServer {
       const lock = await tryAcquireLeaderLock(this.config.paths.database, (err) => {
         this.lastError = `Lost the database lock (${err.message}); this process stopped writing so another can take over.`;
         this.log.error(this.lastError);
+        // Another process may own the file now: write nothing more, acknowledge nothing more;
+        // what this process held unflushed is still pending in Redis for the new owner.
+        this.lockLost = true;
         void this.stop();
       });
       if (!lock) return false;
@@ -180,7 +184,9 @@ export class TelemetryServer {
     const ctx: LeaderContext = { config, log, redis: this.redis, store: this.store };
     this.components = (this.options.components ?? []).map((make) => make(ctx));
     const participants: FlushParticipant[] = [this.consumer, ...this.components.filter(isParticipant)];
-    this.scheduler = new FlushScheduler(this.store, participants, config.processor, log);
+    this.scheduler = new FlushScheduler(this.store, participants, config.processor, log, {
+      canWrite: () => !this.lockLost && !!this.lock && !this.lock.compromised,
+    });
     this.role = 'leader';
     log.info(`Processor ${process.pid} owns ${config.paths.database} (${this.rowsAtStart} rows).`);
     this.scheduler.start();
@@ -277,7 +283,8 @@ export class TelemetryServer {
   private async releaseLeaderResources(): Promise<void> {
     try {
       this.writer?.dispose();
-      this.store?.close();
+      if (this.lockLost) this.store?.discard();
+      else this.store?.close();
     } catch (err) {
       this.log.error(`Closing the database failed: ${errorMessage(err)}`);
     }
@@ -349,7 +356,7 @@ export class TelemetryServer {
       startedAt: this.startedAt,
       updatedAt: new Date().toISOString(),
       redis: this.redisState,
-      error: (this.role === 'leader' && this.redisState.state === 'down' && this.redisState.error) || this.lastError,
+      error: (this.role === 'leader' && this.redisState.state === 'down' && this.redisState.error) || this.scheduler?.failure || this.lastError,
       warnings,
       database: {
         path: this.config.paths.database,

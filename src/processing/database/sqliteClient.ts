@@ -44,6 +44,7 @@ export interface FlushResult {
 export class SqliteStore {
   private dirty = false;
   private generation = 0;
+  private durable = 0;
   private closed = false;
 
   private constructor(
@@ -117,7 +118,16 @@ export class SqliteStore {
     return Number(r[0]?.values[0]?.[0] ?? 0) * Number(r[1]?.values[0]?.[0] ?? 0);
   }
 
-  /** Export and atomically replace the file: temp file, fsync, rename over, fsync the folder. */
+  /** Bumped after each flush that reached the disk: rows written before it are durable. */
+  get durableGeneration(): number {
+    return this.durable;
+  }
+
+  /**
+   * Export and atomically replace the file: temp file, fsync, rename over, fsync the folder.
+   * Throws when the file cannot be written; the database then stays dirty and nothing written
+   * since the last good flush counts as durable.
+   */
   flush(): FlushResult | undefined {
     if (this.closed) throw new Error('database is closed');
     if (!this.dirty) return undefined;
@@ -129,6 +139,7 @@ export class SqliteStore {
     atomicWrite(this.filePath, bytes);
     const t2 = performance.now();
     this.dirty = false;
+    this.durable++;
     return { bytes: bytes.byteLength, exportMs: t1 - t0, writeMs: t2 - t1, totalMs: t2 - t0 };
   }
 
@@ -141,6 +152,17 @@ export class SqliteStore {
       this.closed = true;
       this.db.close();
     }
+  }
+
+  /**
+   * Release the database without writing it: for a process that lost the writer's lock, whose
+   * unflushed rows must not overwrite the new owner's file (their entries are still pending in
+   * Redis and will be stored by the new owner).
+   */
+  discard(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
   }
 }
 

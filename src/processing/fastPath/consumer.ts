@@ -9,7 +9,7 @@ import { BatchManager } from './batchManager';
 import { CDCPublisher, type CdcRecord } from './cdcPublisher';
 import type { EncodeResult, EncodedRow } from './encode';
 import { EncodePool } from './encodePool';
-import { addDeadLetter, type DeadLetterErrorType } from './deadLetters';
+import { deadLetterFields, type DeadLetterErrorType } from './deadLetters';
 import { FastPathStats } from './stats';
 
 type StreamEntry = [id: string, fields: string[]];
@@ -75,6 +75,8 @@ export class FastPathConsumer implements FlushParticipant {
   private running = false;
   private loop?: Promise<void>;
   private lastClaimAt = 0;
+  private ackRetryAt = 0;
+  private lastAckError?: string;
   private probesStored = 0;
 
   constructor(private readonly deps: ConsumerDeps) {
@@ -123,9 +125,14 @@ export class FastPathConsumer implements FlushParticipant {
   }
 
   private async run(): Promise<void> {
-    await this.readOwnHistory();
+    let historyRead = false;
     while (this.running) {
       try {
+        // Inside the try: a Redis error here is retried like any other, never ends the loop.
+        if (!historyRead) {
+          await this.readOwnHistory();
+          historyRead = true;
+        }
         await this.claimIdleIfDue();
         await this.retryDue();
         const wait = this.batch.msUntilDue();
@@ -291,17 +298,22 @@ export class FastPathConsumer implements FlushParticipant {
       return;
     }
     const eventId = fields.event_id;
-    await addDeadLetter(this.deps.redis, this.cfg.streams.dlq, this.cfg.streams.dlq_maxlen, {
-      sourceStream: this.stream,
-      originalMessageId: id,
-      originalEventId: eventId,
-      originalFields: fields,
-      errorType,
-      errorMessage: message,
-      deliveries: failures,
-      canRetry,
-    });
-    await this.deps.redis.multi().xack(this.stream, this.group, id).hdel(this.failuresKey, id).exec();
+    // Copy to the DLQ and acknowledge in one transaction: never one without the other.
+    await this.deps.redis
+      .multi()
+      .xadd(this.cfg.streams.dlq, 'MAXLEN', '~', String(this.cfg.streams.dlq_maxlen), '*', ...deadLetterFields({
+        sourceStream: this.stream,
+        originalMessageId: id,
+        originalEventId: eventId,
+        originalFields: fields,
+        errorType,
+        errorMessage: message,
+        deliveries: failures,
+        canRetry,
+      }))
+      .xack(this.stream, this.group, id)
+      .hdel(this.failuresKey, id)
+      .exec();
     this.failedIds.delete(id);
     this.stats.deadLettered++;
     this.deps.log.warn(`Entry ${id} (event ${eventId ?? 'unknown'}) moved to ${this.cfg.streams.dlq} after ${failures} failed deliveries: ${message}`);
@@ -309,33 +321,57 @@ export class FastPathConsumer implements FlushParticipant {
 
   /** The flush made every row written so far durable: announce them on CDC and acknowledge. */
   async onDurable(): Promise<void> {
-    if (this.awaiting.length === 0) return;
+    if (this.awaiting.length === 0 || Date.now() < this.ackRetryAt) return;
     const items = this.awaiting;
     this.awaiting = [];
     const pipeline = this.deps.redis.pipeline();
     const records = items.flatMap((i) => (i.cdc ? [i.cdc] : []));
     this.cdc.queue(pipeline, records);
+    const chunks: AwaitingDurable[][] = [];
+    for (let i = 0; i < items.length; i += 1000) chunks.push(items.slice(i, i + 1000));
+    for (const chunk of chunks) pipeline.xack(this.stream, this.group, ...chunk.map((c) => c.id));
     const ids = items.map((i) => i.id);
-    for (let i = 0; i < ids.length; i += 1000) pipeline.xack(this.stream, this.group, ...ids.slice(i, i + 1000));
     const cleared = ids.filter((id) => this.failedIds.has(id));
     if (cleared.length > 0) pipeline.hdel(this.failuresKey, ...cleared);
-    let results: Array<[Error | null, unknown]> | null;
+    let results: Array<[Error | null, unknown]>;
     try {
-      results = await pipeline.exec();
+      results = (await pipeline.exec()) ?? [];
     } catch (err) {
-      results = null;
-      this.deps.log.warn(`Acknowledging ${ids.length} stored entries failed (${errorMessage(err)}); will retry.`);
+      results = [];
+      this.noteAckError(err as Error);
     }
-    const failed = !results || results.some(([e]) => e);
-    if (failed) {
-      // Keep them for the next round; the rows are stored, so a redelivery would only be a duplicate.
+    if (results.length === 0) {
+      // Nothing known to have happened: keep every item (the rows are stored, so a redelivery
+      // would only be a duplicate) and try again a little later.
       this.awaiting = items.concat(this.awaiting);
+      this.ackRetryAt = Date.now() + 1000;
       return;
     }
-    for (const id of cleared) this.failedIds.delete(id);
-    this.cdc.onPublished(records.length);
-    this.stats.cdcPublished += records.length;
-    this.stats.acked += ids.length;
+    const cdcResults = results.slice(0, records.length);
+    const cdcFailure = cdcResults.find(([e]) => e)?.[0];
+    const published = cdcResults.filter(([e]) => !e).length;
+    // A CDC announcement that Redis refused is not retried here: the slow path derives, at its
+    // next start, every stored row the CDC stream never announced.
+    if (cdcFailure) this.noteAckError(cdcFailure);
+    let acked = 0;
+    const retry: AwaitingDurable[] = [];
+    chunks.forEach((chunk, k) => {
+      const [error] = results[records.length + k] ?? [new Error('no reply')];
+      if (error) {
+        this.noteAckError(error);
+        retry.push(...chunk.map((c) => ({ id: c.id })));
+      } else acked += chunk.length;
+    });
+    if (retry.length > 0) {
+      this.awaiting = retry.concat(this.awaiting);
+      this.ackRetryAt = Date.now() + 1000;
+    } else {
+      this.lastAckError = undefined;
+      for (const id of cleared) this.failedIds.delete(id);
+    }
+    this.cdc.onPublished(published);
+    this.stats.cdcPublished += published;
+    this.stats.acked += acked;
     if (this.probesStored > 0 && records.some((r) => r.event.event_type === PROBE_TYPE)) {
       // Probes prove the path end to end (verify); once announced they leave no trace in the
       // user's data.
@@ -344,4 +380,12 @@ export class FastPathConsumer implements FlushParticipant {
       this.probesStored = 0;
     }
   }
+
+  /** Log an acknowledgement problem once per kind, not on every retry. */
+  private noteAckError(err: Error): void {
+    const message = `Acknowledging stored entries of ${this.stream} failed (${errorMessage(err)}); the rows are safe on disk and the acknowledgement is retried.`;
+    if (message !== this.lastAckError) this.deps.log.warn(message);
+    this.lastAckError = message;
+  }
+
 }

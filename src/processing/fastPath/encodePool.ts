@@ -45,6 +45,8 @@ export class EncodePool {
           job?.resolve(m.results);
         });
         worker.on('error', (err) => this.onWorkerLost(worker, err));
+        // A reply that cannot be deserialised would leave its job unanswered forever.
+        worker.on('messageerror', (err) => this.onWorkerLost(worker, err));
         worker.on('exit', (code) => {
           if (!this.closed) this.onWorkerLost(worker, new Error(`exited with code ${code}`));
         });

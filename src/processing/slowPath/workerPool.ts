@@ -208,7 +208,7 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
   async onDurable(): Promise<void> {
     // An export since the write (the generation moved on), or nothing unsaved at all, means the
     // rows are on disk.
-    const generation = this.store.statementGeneration;
+    const generation = this.store.durableGeneration;
     const allSaved = !this.store.isDirty;
     const ready: string[] = [];
     for (const [id, writtenAt] of this.awaiting) if (allSaved || writtenAt < generation) ready.push(id);
@@ -322,7 +322,7 @@ export class SlowPathWorkers implements LeaderComponent, FlushParticipant {
       const derivable = slice.filter((e) => e.sequence !== null);
       const results = deriver.applyEvents(derivable.map((e) => ({ sequence: e.sequence as number, eventId: e.eventId })));
       // Rows written now are durable after the next export; nothing written means nothing to wait for.
-      const durableAfter = this.store.isDirty ? this.store.statementGeneration : -1;
+      const durableAfter = this.store.isDirty ? this.store.durableGeneration : -1;
       const failures: Array<{ entry: CdcEntry; error: string; type: CdcErrorType }> = [];
       derivable.forEach((entry, k) => {
         const result = results[k];
