@@ -42,6 +42,14 @@ test('verify passes every check against a running pipeline, probe included, with
       const stats = JSON.parse((await cli(setup, ['stats', '--json'])).stdout);
       return stats.database?.rows === 2;
     }, { what: 'probe gone from the database', timeoutMs: 15_000 });
+    // Nor does the slow path derive anything from it: once the workers have seen all three CDC
+    // entries (two events, one probe), only the two real sessions exist.
+    await waitFor(() => {
+      const slow = readStatus(setup)?.slowPath;
+      return !!slow && Number(slow.processed) + Number(slow.skipped) >= 3 && Number(slow.awaitingAck) === 0;
+    }, { what: 'the slow path to see the probe', timeoutMs: 15_000 });
+    const sessions = await cli(setup, ['sessions', '--json']);
+    assert.doesNotMatch(sessions.stdout, /blueplane-verify/);
     const text = await cli(setup, ['verify']);
     assert.match(text.stdout, /^PASS {2}Redis reachable/m);
     assert.match(text.stdout, /Pipeline OK/);

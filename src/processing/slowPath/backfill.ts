@@ -59,7 +59,7 @@ export function backfillSlice(deriver: Deriver): BackfillSlice {
   const missing = deriver
     .all<{ sequence: number }>(
       `SELECT r.sequence FROM raw_traces r
-        WHERE r.sequence > ? AND r.sequence <= ?
+        WHERE r.sequence > ? AND r.sequence <= ? AND r.event_type <> 'probe'
           AND NOT EXISTS (SELECT 1 FROM event_facts f WHERE f.sequence = r.sequence)
         ORDER BY r.sequence LIMIT ?`,
       [scanned, to, DERIVE_LIMIT],

@@ -18,8 +18,10 @@ export interface RawEvent {
 export class UndecodableEventError extends Error {}
 
 const COLUMNS = 'sequence, event_id, event_data, dictionary_id, lines_added, lines_removed';
-const SELECT_RAW = `SELECT ${COLUMNS} FROM raw_traces WHERE sequence = ?`;
-const SELECT_RAW_BY_EVENT_ID = `SELECT ${COLUMNS} FROM raw_traces WHERE event_id = ?`;
+// Verify's probe events go through the fast path and are deleted once announced; they are never
+// the user's activity, so they read as missing here (and nothing is derived from them).
+const SELECT_RAW = `SELECT ${COLUMNS} FROM raw_traces WHERE sequence = ? AND event_type <> 'probe'`;
+const SELECT_RAW_BY_EVENT_ID = `SELECT ${COLUMNS} FROM raw_traces WHERE event_id = ? AND event_type <> 'probe'`;
 const SELECT_DICTIONARY = 'SELECT dictionary FROM compression_dictionaries WHERE id = ?';
 
 interface RawRow {
