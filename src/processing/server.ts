@@ -4,7 +4,7 @@ import { type Config, redactUrl } from '../config/config';
 import { errorMessage, type Logger } from '../shared/log';
 import { closeRedis, createRedis } from '../shared/redis';
 import { SQLiteBatchWriter } from './database/batchWriter';
-import { atomicWrite, ensurePrivateDir, type FlushResult, SqliteStore } from './database/sqliteClient';
+import { atomicWrite, ensurePrivateDir, SqliteStore } from './database/sqliteClient';
 import type { FlushParticipant } from './durability';
 import { FastPathConsumer } from './fastPath/consumer';
 import { trimAcknowledged } from './fastPath/streamTrimmer';
@@ -71,6 +71,9 @@ export class TelemetryServer {
   private stopped = false;
   private becomingLeader = false;
   private lockLost = false;
+  private markStopped!: () => void;
+  /** Settles once stop() has finished: what run() waits for. */
+  private readonly stoppedSignal = new Promise<void>((resolve) => (this.markStopped = resolve));
 
   constructor(private readonly options: ServerOptions) {
     this.config = options.config;
@@ -101,15 +104,15 @@ export class TelemetryServer {
 
   /** Run until stop() is called (the CLI wires SIGINT/SIGTERM to stop()). */
   async run(): Promise<void> {
-    await this.start();
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (this.role === 'stopped') {
-          clearInterval(check);
-          resolve();
-        }
-      }, 100);
-    });
+    // The server's own timers are unref'd (a library user decides its lifetime); run() is the
+    // process's whole job, so it holds the event loop open until stop() has finished.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    try {
+      await this.start();
+      await this.stoppedSignal;
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   private every(ms: number, fn: () => void): void {
@@ -265,6 +268,7 @@ export class TelemetryServer {
     await this.releaseLeaderResources();
     this.role = 'stopped';
     this.emit(this.buildStatus());
+    this.markStopped();
   }
 
   private async drainLeader(): Promise<void> {
@@ -410,4 +414,3 @@ async function withTimeout(work: Promise<void>, ms: number): Promise<boolean> {
   }
 }
 
-export type { FlushResult };
