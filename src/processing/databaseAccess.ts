@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Database } from 'sql.js';
 import type { Config } from '../config/config';
 import { loadSqlJs, SqliteStore } from './database/sqliteClient';
-import { isLeaderLockHeld, tryAcquireLeaderLock } from './leaderLock';
+import { tryAcquireLeaderLock } from './leaderLock';
 import { readStatusFile } from './status';
 
 /**
@@ -48,4 +48,3 @@ export async function withWriterLock<T>(config: Config, fn: (store: SqliteStore)
   }
 }
 
-export { isLeaderLockHeld };

@@ -87,8 +87,12 @@ export class FlushScheduler {
     const last = this.last?.result;
     // Below a few MB a flush is mostly fixed cost (fsyncs), which does not grow with the file.
     if (!last || last.bytes < SCALING_FROM_BYTES) return this.intervalMs;
-    const predictedMs = last.totalMs * Math.max(1, this.store.sizeBytes() / last.bytes);
-    return Math.min(this.cfg.flush_max_interval_ms, Math.max(this.cfg.flush_min_interval_ms, predictedMs / this.cfg.flush_max_share));
+    return this.intervalFor(last.totalMs * Math.max(1, this.store.sizeBytes() / last.bytes));
+  }
+
+  /** The spacing that keeps a flush of `flushMs` under the share of wall time, within bounds. */
+  private intervalFor(flushMs: number): number {
+    return Math.min(this.cfg.flush_max_interval_ms, Math.max(this.cfg.flush_min_interval_ms, flushMs / this.cfg.flush_max_share));
   }
 
   /** True when the file on disk now holds everything written so far. */
@@ -115,10 +119,7 @@ export class FlushScheduler {
     this.log.debug(`flush bytes=${result.bytes} export_ms=${result.exportMs.toFixed(1)} write_ms=${result.writeMs.toFixed(1)} since_last_ms=${sinceLast.toFixed(0)}`);
     const share = result.totalMs / (result.totalMs + sinceLast);
     this.share = this.share === null ? share : 0.7 * this.share + 0.3 * share;
-    this.intervalMs = Math.min(
-      this.cfg.flush_max_interval_ms,
-      Math.max(this.cfg.flush_min_interval_ms, result.totalMs / this.cfg.flush_max_share),
-    );
+    this.intervalMs = this.intervalFor(result.totalMs);
     return true;
   }
 

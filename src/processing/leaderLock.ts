@@ -65,8 +65,3 @@ export async function tryAcquireLeaderLock(
     },
   };
 }
-
-/** Whether some live process holds the lock (a stale lock counts as free). */
-export async function isLeaderLockHeld(databasePath: string): Promise<boolean> {
-  return lockfile.check(databasePath, { realpath: false, lockfilePath: lockPathFor(databasePath), stale: STALE_MS });
-}

@@ -37,7 +37,8 @@ export interface VerifyOptions {
   extraChecks?: Array<() => Promise<Omit<CheckResult, 'ms'>>>;
 }
 
-type Check = () => Promise<Omit<CheckResult, 'ms' | 'name'>>;
+/** A check may name itself (extra checks know their subject only when they run). */
+type Check = () => Promise<Omit<CheckResult, 'ms' | 'name'> & { name?: string }>;
 
 /**
  * The plan's verification checklist (Step 6.3), as a report with a pass/fail line per check, a
@@ -48,7 +49,7 @@ export async function runVerify(config: Config, options: VerifyOptions = {}): Pr
   const checks: CheckResult[] = [];
   const run = async (name: string, check: Check) => {
     const t0 = performance.now();
-    let result: Omit<CheckResult, 'ms' | 'name'>;
+    let result: Omit<CheckResult, 'ms' | 'name'> & { name?: string };
     try {
       result = await check();
     } catch (err) {
@@ -183,16 +184,7 @@ export async function runVerify(config: Config, options: VerifyOptions = {}): Pr
       if (last.state === 'fail') last.fix = 'Check that the processor is running (above) and look at its log (Blueplane: Show Logs).';
     }
 
-    for (const extra of options.extraChecks ?? []) {
-      const t0 = performance.now();
-      let result: Omit<CheckResult, 'ms'>;
-      try {
-        result = await extra();
-      } catch (err) {
-        result = { name: 'extra check', state: 'fail', detail: errorMessage(err) };
-      }
-      checks.push({ ...result, ms: Math.round(performance.now() - t0) });
-    }
+    for (const extra of options.extraChecks ?? []) await run('extra check', extra);
   } finally {
     db?.close();
     await closeRedis(redis);

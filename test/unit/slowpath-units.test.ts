@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { byPriority, parseCdcEntry } from '../../src/processing/slowPath/cdcEntry';
 import { deriveFromEvent, type EventFact } from '../../src/processing/slowPath/eventFacts';
-import { percentile } from '../../src/processing/slowPath/percentiles';
+import { percentile } from '../../src/shared/percentile';
 import { chooseParent, OPEN_SUBAGENT_SPAN_MS, type SubagentSpan } from '../../src/processing/slowPath/subagentLinks';
 import { assembleTurns } from '../../src/processing/slowPath/turnAssembly';
 import type { TelemetryEvent } from '../../src/shared/event';

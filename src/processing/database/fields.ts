@@ -1,7 +1,10 @@
-import { createHash } from 'node:crypto';
+import { workspaceHash } from '../../capture/envelope';
 import type { TelemetryEvent } from '../../shared/event';
-import { countEditLines } from './lineDiff';
 import { num, str } from '../../shared/values';
+import { countEditLines } from './lineDiff';
+
+/** The workspace_hash column: the same hash the capture envelope puts in metadata. */
+export const hashWorkspace: (root: string) => string = workspaceHash;
 
 /** The columns of raw_traces that are extracted from an event, for indexes and quick queries. */
 export interface IndexedFields {
@@ -21,9 +24,6 @@ export interface IndexedFields {
 }
 
 
-export function hashWorkspace(root: string): string {
-  return createHash('sha256').update(root).digest('hex').slice(0, 16);
-}
 
 /** UTC ISO with milliseconds, so that text order is time order and DATE() is the UTC day. */
 export function normaliseTimestamp(value: string): string {

@@ -41,8 +41,4 @@ export class BatchManager<T> {
     if (this.items.length > 0) this.firstAddedAt = this.now();
     return batch;
   }
-
-  clear(): void {
-    this.items = [];
-  }
 }

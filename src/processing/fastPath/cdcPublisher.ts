@@ -27,8 +27,6 @@ export function cdcFields(record: CdcRecord): string[] {
  * not one per event, and never waits on a consumer.
  */
 export class CDCPublisher {
-  published = 0;
-
   constructor(
     private readonly stream: string,
     private readonly maxlen: number,
@@ -38,9 +36,5 @@ export class CDCPublisher {
     for (const record of records) {
       pipeline.xadd(this.stream, 'MAXLEN', '~', String(this.maxlen), '*', ...cdcFields(record));
     }
-  }
-
-  onPublished(count: number): void {
-    this.published += count;
   }
 }

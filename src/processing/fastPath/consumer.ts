@@ -115,14 +115,6 @@ export class FastPathConsumer implements FlushParticipant {
     await this.pool.close();
   }
 
-  get backlog(): number {
-    return this.batch.size + this.awaiting.length;
-  }
-
-  /** Wait until every batch read so far is written (tests and shutdown). */
-  async drained(): Promise<void> {
-    await this.writeChain;
-  }
 
   private async run(): Promise<void> {
     let historyRead = false;
@@ -369,7 +361,6 @@ export class FastPathConsumer implements FlushParticipant {
       this.lastAckError = undefined;
       for (const id of cleared) this.failedIds.delete(id);
     }
-    this.cdc.onPublished(published);
     this.stats.cdcPublished += published;
     this.stats.acked += acked;
     if (this.probesStored > 0 && records.some((r) => r.event.event_type === PROBE_TYPE)) {

@@ -86,10 +86,6 @@ export async function getDeadLetter(redis: Redis, dlqStream: string, id: string)
   return entries[0] ? parseDeadLetter(entries[0][0], entries[0][1]) : undefined;
 }
 
-export async function countDeadLetters(redis: Redis, dlqStream: string): Promise<number> {
-  return redis.xlen(dlqStream);
-}
-
 /**
  * Put the original entry back on the stream it came from, unchanged (same event_id, so a row
  * that was somehow stored meanwhile is not duplicated), then remove it from the DLQ.

@@ -1,3 +1,5 @@
+import { percentile } from '../../shared/percentile';
+
 /** Counters and latency samples of the fast path, read by the status reporter. */
 export class FastPathStats {
   read = 0;
@@ -45,11 +47,4 @@ class Samples {
       this.next = (this.next + 1) % 1000;
     }
   }
-}
-
-export function percentile(samples: number[], p: number): number | null {
-  if (samples.length === 0) return null;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TelemetryEvent } from '../../shared/event';
-import { hashWorkspace, normaliseTimestamp } from '../database/fields';
+import { workspaceHash } from '../../capture/envelope';
+import { normaliseTimestamp } from '../database/fields';
 import { countEditLines } from '../database/lineDiff';
 import { num, str } from '../../shared/values';
 
@@ -205,7 +206,7 @@ export function deriveFromEvent(event: TelemetryEvent, sequence: number, storedL
     platform: event.platform,
     timestamp,
     event_date: timestamp.slice(0, 10),
-    workspace_hash: str(m.workspace_hash) ?? (typeof roots[0] === 'string' ? hashWorkspace(roots[0]) : null),
+    workspace_hash: str(m.workspace_hash) ?? (typeof roots[0] === 'string' ? workspaceHash(roots[0]) : null),
     // `model` is on every event; model_id only on some, and mixing the two would list one model twice.
     model: str(p.model) ?? str(p.model_id) ?? str(m.model),
     tool_name: null,

@@ -1,4 +1,4 @@
-import { percentile } from './percentiles';
+import { percentile } from '../../shared/percentile';
 import type { SqlParams } from './statementCache';
 
 /**
