@@ -6,9 +6,11 @@
 //
 // Start-up time is the cost the agent pays on every event, so this bundle imports no ioredis,
 // yaml or zod: settings come from hook-settings.json (written by the installer and the processor)
-// and the environment, and XADD goes through the small RESP client in respClient.ts.
+// and the environment, and XADD goes through the small RESP client in respClient.ts, over a
+// connection that loads neither node:net nor node:stream when Redis is at an IP address
+// (byteStream.ts), nor node:crypto for hashing (sha256.ts).
 import { existsSync, readSync, writeSync } from 'node:fs';
-import * as path from 'node:path';
+import { join } from 'node:path';
 import { allowAnswer } from '../shared/eventTypes';
 import { blueplaneHome } from '../config/paths';
 import { captureEntry, type CaptureEntry } from './captureEntry';
@@ -82,8 +84,8 @@ function readStdin(): Promise<string> {
 
 /** The installed settings sit next to the installed hook; else BLUEPLANE_HOME's; else defaults. */
 function settingsFile(): string {
-  const beside = path.join(__dirname, HOOK_SETTINGS_FILE);
-  return existsSync(beside) ? beside : path.join(blueplaneHome(), 'hooks', HOOK_SETTINGS_FILE);
+  const beside = join(__dirname, HOOK_SETTINGS_FILE);
+  return existsSync(beside) ? beside : join(blueplaneHome(), 'hooks', HOOK_SETTINGS_FILE);
 }
 
 async function sendToRedis(connection: RespConnection, entry: CaptureEntry, settings: HookSettings): Promise<void> {

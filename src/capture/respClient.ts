@@ -1,9 +1,9 @@
 // A minimal Redis client for the direct hook: one connection, a few pipelined commands, replies
 // read, socket closed. The hook starts once per agent event and Cursor waits for it; loading
 // ioredis costs tens of milliseconds before the first byte is sent (DESIGN.md §2), this file
-// costs next to nothing. Speaks RESP2 over node:net, or node:tls for rediss:// URLs, with AUTH
-// (password, or username and password) and SELECT from the URL.
-import * as net from 'node:net';
+// costs next to nothing. Speaks RESP2 over the connection byteStream.ts opens (plain TCP, or TLS
+// for rediss:// URLs), with AUTH (password, or username and password) and SELECT from the URL.
+import { openByteStream, type ByteStream } from './byteStream';
 
 export interface RedisTarget {
   host: string;
@@ -92,39 +92,43 @@ export function parseReply(buf: Buffer, offset: number): Parsed {
   }
 }
 
-/** A plain socket at once (so its listeners are attached before any error can fire), TLS after loading it. */
-function openSocket(target: RedisTarget): net.Socket | Promise<net.Socket> {
-  if (!target.tls) return net.connect({ host: target.host, port: target.port, noDelay: true });
-  // Loaded only for rediss://, so plain connections do not pay for TLS at start-up.
-  return import('node:tls').then((tls) =>
-    tls.connect({ host: target.host, port: target.port, servername: net.isIP(target.host) ? undefined : target.host }),
-  );
-}
-
 /**
  * One connection for one pipelined exchange. Opened as early as possible, so the TCP (and TLS)
  * handshake runs while the hook reads stdin and builds its entry; `send` then only waits for the
  * replies.
  */
 export class RespConnection {
-  private readonly socket: Promise<net.Socket>;
+  private readonly stream: ByteStream;
   /** A failure before `send` listens (refused, reset), kept so it is neither lost nor unhandled. */
   private failure: Error | undefined;
+  private onData: ((chunk: Buffer) => void) | undefined;
+  private onEnd: ((err: Error) => void) | undefined;
 
-  private constructor(private readonly target: RedisTarget) {
-    const watch = (socket: net.Socket) => {
-      socket.once('error', (err) => (this.failure ??= err));
-      socket.once('close', () => (this.failure ??= new Error(`Redis at ${this.where()} closed the connection`)));
-      return socket;
-    };
-    const opened = openSocket(target);
-    this.socket = opened instanceof net.Socket ? Promise.resolve(watch(opened)) : opened.then(watch);
-    // Only loading TLS can reject here; send() reports it.
-    this.socket.catch((err: Error) => (this.failure ??= err));
+  private constructor(
+    private readonly target: RedisTarget,
+    options: { allowTcpWrap?: boolean },
+  ) {
+    this.stream = openByteStream(
+      target,
+      {
+        data: (chunk) => this.onData?.(chunk),
+        end: (err) => {
+          this.failure ??= err;
+          this.onEnd?.(err);
+        },
+      },
+      options,
+    );
   }
 
-  static open(target: RedisTarget): RespConnection {
-    return new RespConnection(target);
+  /** `allowTcpWrap: false` forces node:net (tests of that path). */
+  static open(target: RedisTarget, options: { allowTcpWrap?: boolean } = {}): RespConnection {
+    return new RespConnection(target, options);
+  }
+
+  /** Which transport carries the connection (see byteStream.ts). */
+  get via(): ByteStream['via'] {
+    return this.stream.via;
   }
 
   private where(): string {
@@ -137,13 +141,12 @@ export class RespConnection {
    * deadline, and on an error reply to AUTH or SELECT; error replies to `commands` are returned
    * as RespError values for the caller to judge.
    */
-  async send(commands: readonly (readonly string[])[], timeoutMs: number): Promise<RespValue[]> {
+  send(commands: readonly (readonly string[])[], timeoutMs: number): Promise<RespValue[]> {
     const { target } = this;
     const setup: string[][] = [];
     if (target.password !== undefined) setup.push(target.username ? ['AUTH', target.username, target.password] : ['AUTH', target.password]);
     if (target.db !== undefined) setup.push(['SELECT', String(target.db)]);
     const all = [...setup, ...commands];
-    const socket = await this.socket;
     return new Promise<RespValue[]>((resolve, reject) => {
       let settled = false;
       let received: Buffer = Buffer.alloc(0);
@@ -153,15 +156,16 @@ export class RespConnection {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        socket.destroy();
+        this.onData = undefined;
+        this.onEnd = undefined;
+        this.stream.destroy();
         if (err) reject(err);
         else resolve(replies.slice(setup.length));
       };
       const timer = setTimeout(() => finish(new Error(`Redis at ${this.where()} did not answer within ${timeoutMs} ms`)), timeoutMs);
       if (this.failure) return finish(this.failure);
-      socket.on('error', (err) => finish(err));
-      socket.on('close', () => finish(new Error(`Redis at ${this.where()} closed the connection`)));
-      socket.on('data', (chunk: Buffer) => {
+      this.onEnd = (err) => finish(err);
+      this.onData = (chunk: Buffer) => {
         received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
         try {
           for (;;) {
@@ -181,18 +185,20 @@ export class RespConnection {
         } catch (err) {
           finish(err as Error);
         }
-      });
-      socket.write(Buffer.concat(all.map(encodeCommand)));
+      };
+      this.stream.write(Buffer.concat(all.map(encodeCommand)));
     });
   }
 
   /** Close without sending (the hook had nothing to send after all). */
   close(): void {
-    void this.socket.then((socket) => socket.destroy(), () => undefined);
+    this.onData = undefined;
+    this.onEnd = undefined;
+    this.stream.destroy();
   }
 }
 
 /** Open, send, close: one exchange on a fresh connection (see RespConnection.send). */
-export function runCommands(target: RedisTarget, commands: readonly (readonly string[])[], timeoutMs: number): Promise<RespValue[]> {
-  return RespConnection.open(target).send(commands, timeoutMs);
+export function runCommands(target: RedisTarget, commands: readonly (readonly string[])[], timeoutMs: number, options: { allowTcpWrap?: boolean } = {}): Promise<RespValue[]> {
+  return RespConnection.open(target, options).send(commands, timeoutMs);
 }

@@ -1,9 +1,12 @@
 // The direct hook's tiny Redis client: URL parsing, RESP encoding/decoding, AUTH and SELECT, the
-// deadline. A fake server stands in where a real one would need changing (passwords, silence).
+// deadline, over both transports (Node's tcp_wrap binding, which the hook uses for IP addresses,
+// and node:net). A fake server stands in where a real one would need changing (passwords,
+// silence, replies cut into pieces, a connection closed halfway).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { encodeCommand, parseRedisUrl, parseReply, RespError, runCommands } from '../../src/capture/respClient';
+import { encodeCommand, parseRedisUrl, parseReply, RespConnection, RespError, runCommands } from '../../src/capture/respClient';
+import { ipVersion } from '../../src/capture/byteStream';
 import { defaultHookSettings, hookSettingsFromConfig, readHookSettings } from '../../src/capture/hookSettings';
 import { defaultConfig } from '../../src/config/config';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,50 +48,115 @@ test('RESP: commands are length-prefixed bytes; replies parse whole or report "i
   assert.equal(parseReply(Buffer.from('*2\r\n$1\r\na\r\n'), 0), undefined);
 });
 
-test('against the real Redis: XADD returns an id, an error reply comes back as RespError', async () => {
-  const target = parseRedisUrl(REDIS_URL);
-  const stream = `bptest:resp:${process.pid}:${Date.now()}`;
-  try {
-    const [id, wrong] = await runCommands(target, [['XADD', stream, 'MAXLEN', '~', '10', '*', 'k', 'v'], ['XADD', stream, 'NOT-A-NUMBER']], 2000);
-    assert.match(String(id), /^\d+-\d+$/);
-    assert.ok(wrong instanceof RespError);
-  } finally {
-    await runCommands(target, [['DEL', stream]], 2000);
-  }
-});
-
 function fakeRedis(onCommands: (raw: string, socket: net.Socket) => void): Promise<{ port: number; close(): void }> {
   return new Promise((resolve) => {
-    const server = net.createServer((socket) => socket.on('data', (d) => onCommands(d.toString(), socket)));
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('data', (d) => onCommands(d.toString(), socket));
+    });
     server.listen(0, '127.0.0.1', () => {
       const port = (server.address() as net.AddressInfo).port;
-      resolve({ port, close: () => server.close() });
+      resolve({
+        port,
+        close: () => {
+          for (const s of sockets) s.destroy();
+          server.close();
+        },
+      });
     });
   });
 }
 
-test('AUTH with user and password, then SELECT, are sent before the commands', async (t) => {
-  let seen = '';
-  const server = await fakeRedis((raw, socket) => {
-    seen += raw;
-    if (seen.includes('XADD')) socket.write('+OK\r\n+OK\r\n$3\r\n1-0\r\n');
-  });
-  t.after(() => server.close());
-  const replies = await runCommands(parseRedisUrl(`redis://team:s3cret@127.0.0.1:${server.port}/2`), [['XADD', 's', '*', 'a', 'b']], 2000);
-  assert.deepEqual(replies, ['1-0']);
-  assert.ok(seen.startsWith('*3\r\n$4\r\nAUTH\r\n$4\r\nteam\r\n$6\r\ns3cret\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*5\r\n$4\r\nXADD'));
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** Both ways the hook can connect: `true` lets it use tcp_wrap (its default for IP addresses). */
+const TRANSPORTS = [
+  { label: 'tcp_wrap', allowTcpWrap: true, via: 'tcp_wrap' },
+  { label: 'node:net', allowTcpWrap: false, via: 'net' },
+] as const;
+
+test('host names need DNS and go through node:net; IP addresses may use tcp_wrap', () => {
+  assert.equal(ipVersion('127.0.0.1'), 4);
+  assert.equal(ipVersion('10.1.255.0'), 4);
+  assert.equal(ipVersion('::1'), 6);
+  assert.equal(ipVersion('fe80::1:2'), 6);
+  for (const name of ['localhost', 'redis.example.com', '256.1.1.1', '1.2.3', '']) assert.equal(ipVersion(name), 0, name);
+  const conn = RespConnection.open(parseRedisUrl('redis://localhost:1'));
+  assert.equal(conn.via, 'net');
+  conn.close();
 });
 
-test('a refused AUTH and a silent server both reject, within the deadline', async (t) => {
-  const refusing = await fakeRedis((_raw, socket) => socket.write('-WRONGPASS invalid username-password pair\r\n$3\r\n1-0\r\n'));
-  t.after(() => refusing.close());
-  await assert.rejects(runCommands(parseRedisUrl(`redis://:bad@127.0.0.1:${refusing.port}`), [['PING']], 2000), /refused AUTH: WRONGPASS/);
-  const silent = await fakeRedis(() => undefined);
-  t.after(() => silent.close());
-  const started = Date.now();
-  await assert.rejects(runCommands(parseRedisUrl(`redis://127.0.0.1:${silent.port}`), [['PING']], 150), /did not answer within 150 ms/);
-  assert.ok(Date.now() - started < 1000);
-});
+for (const transport of TRANSPORTS) {
+  test(`${transport.label}: against the real Redis, XADD returns an id and an error reply comes back as RespError`, async () => {
+    const target = parseRedisUrl(REDIS_URL);
+    const stream = `bptest:resp:${transport.label}:${process.pid}:${Date.now()}`;
+    const conn = RespConnection.open(target, { allowTcpWrap: transport.allowTcpWrap });
+    if (target.host === '127.0.0.1') assert.equal(conn.via, transport.via);
+    try {
+      const [id, wrong] = await conn.send([['XADD', stream, 'MAXLEN', '~', '10', '*', 'k', 'v'], ['XADD', stream, 'NOT-A-NUMBER']], 2000);
+      assert.match(String(id), /^\d+-\d+$/);
+      assert.ok(wrong instanceof RespError);
+      // A 3 MB entry: more than one socket buffer, so the write completes asynchronously.
+      const big = 'x'.repeat(3_000_000);
+      const [bigId] = await runCommands(target, [['XADD', stream, '*', 'big', big]], 5000, { allowTcpWrap: transport.allowTcpWrap });
+      const [range] = await runCommands(target, [['XRANGE', stream, String(bigId), String(bigId)]], 5000, { allowTcpWrap: transport.allowTcpWrap });
+      const [[, fields]] = range as Array<[string, string[]]>;
+      assert.equal(fields[1].length, big.length, 'the reply, read in many chunks, is whole');
+    } finally {
+      await runCommands(target, [['DEL', stream]], 2000);
+    }
+  });
+
+  test(`${transport.label}: a refused connection rejects with the reason, before and after send() listens`, async () => {
+    const port = await closedPort();
+    await assert.rejects(runCommands(parseRedisUrl(`redis://127.0.0.1:${port}`), [['PING']], 2000, { allowTcpWrap: transport.allowTcpWrap }), /ECONNREFUSED/);
+    // The failure arrives while the hook is still reading stdin: kept, and reported by send().
+    const conn = RespConnection.open(parseRedisUrl(`redis://127.0.0.1:${port}`), { allowTcpWrap: transport.allowTcpWrap });
+    await new Promise((r) => setTimeout(r, 50));
+    await assert.rejects(conn.send([['PING']], 2000), /ECONNREFUSED/);
+  });
+
+  test(`${transport.label}: AUTH with user and password, then SELECT, are sent before the commands; replies may arrive a byte at a time`, async (t) => {
+    let seen = '';
+    const server = await fakeRedis((raw, socket) => {
+      seen += raw;
+      if (!seen.includes('XADD')) return;
+      const reply = Buffer.from('+OK\r\n+OK\r\n$3\r\n1-0\r\n');
+      let i = 0;
+      const drip = () => {
+        if (i < reply.length) socket.write(reply.subarray(i, ++i), () => setTimeout(drip, 1));
+      };
+      drip();
+    });
+    t.after(() => server.close());
+    const replies = await runCommands(parseRedisUrl(`redis://team:s3cret@127.0.0.1:${server.port}/2`), [['XADD', 's', '*', 'a', 'b']], 5000, { allowTcpWrap: transport.allowTcpWrap });
+    assert.deepEqual(replies, ['1-0']);
+    assert.ok(seen.startsWith('*3\r\n$4\r\nAUTH\r\n$4\r\nteam\r\n$6\r\ns3cret\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*5\r\n$4\r\nXADD'));
+  });
+
+  test(`${transport.label}: a refused AUTH, a server that hangs up halfway and a silent server all reject, within the deadline`, async (t) => {
+    const refusing = await fakeRedis((_raw, socket) => socket.write('-WRONGPASS invalid username-password pair\r\n$3\r\n1-0\r\n'));
+    t.after(() => refusing.close());
+    const opts = { allowTcpWrap: transport.allowTcpWrap };
+    await assert.rejects(runCommands(parseRedisUrl(`redis://:bad@127.0.0.1:${refusing.port}`), [['PING']], 2000, opts), /refused AUTH: WRONGPASS/);
+    const hangingUp = await fakeRedis((_raw, socket) => socket.end('$10\r\n1700'));
+    t.after(() => hangingUp.close());
+    await assert.rejects(runCommands(parseRedisUrl(`redis://127.0.0.1:${hangingUp.port}`), [['PING']], 2000, opts), /closed the connection/);
+    const silent = await fakeRedis(() => undefined);
+    t.after(() => silent.close());
+    const started = Date.now();
+    await assert.rejects(runCommands(parseRedisUrl(`redis://127.0.0.1:${silent.port}`), [['PING']], 150, opts), /did not answer within 150 ms/);
+    assert.ok(Date.now() - started < 1000);
+  });
+}
 
 test("hook-settings.json defaults equal config.yaml's, and a damaged file falls back key by key", (t) => {
   const env = { HOME: '/home/x', BLUEPLANE_HOME: '/home/x/.blueplane' };
