@@ -22,7 +22,7 @@ import {
   type HookEntry,
   type HooksDocument,
 } from './hooksJson';
-import { parseSpoolName, TEMP_PREFIX } from './spoolFiles';
+import { fireTimeOf, parseSpoolName, STALE_TEMP_MS, TEMP_PREFIX } from './spoolFiles';
 
 export { HooksFileError } from './hooksJson';
 
@@ -319,6 +319,7 @@ export function spoolStatus(spoolDir: string, now = Date.now()): SpoolStatus {
     throw err;
   }
   let oldest: number | undefined;
+  const present = new Set(names);
   for (const name of names) {
     if (name.startsWith(TEMP_PREFIX)) {
       status.tempFiles++;
@@ -326,13 +327,22 @@ export function spoolStatus(spoolDir: string, now = Date.now()): SpoolStatus {
     }
     const parsed = parseSpoolName(name);
     if (!parsed) continue;
-    status.files++;
+    let st: { size: number; mtimeMs: number };
     try {
-      status.bytes += statSync(path.join(spoolDir, name)).size;
+      st = statSync(path.join(spoolDir, name));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // forwarded meanwhile
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      continue; // forwarded meanwhile
     }
-    oldest = oldest === undefined ? parsed.fireTimeMs : Math.min(oldest, parsed.fireTimeMs);
+    // A shell hook's data file without its marker is still being written, until it is stale.
+    if (parsed.marker !== undefined && !present.has(parsed.marker) && now - st.mtimeMs <= STALE_TEMP_MS) {
+      status.tempFiles++;
+      continue;
+    }
+    status.files++;
+    status.bytes += st.size;
+    const fire = fireTimeOf(parsed, st.mtimeMs);
+    oldest = oldest === undefined ? fire : Math.min(oldest, fire);
   }
   if (oldest !== undefined) status.oldestAgeMs = Math.max(0, now - oldest);
   return status;

@@ -1,8 +1,9 @@
 // SpoolForwarder: moves the events that hooks left in the spool folder to the event stream.
 // Runs inside the processor (the leader only). Exactly once (DESIGN.md invariants 2 and 3): a file
 // is deleted only after Redis accepted its entry, and its event_id is derived from the file (fire
-// time in the name, content), so forwarding it again after a crash between XADD and delete gives
-// the same event_id and raw_traces keeps one row.
+// time from its name or mtime, content), so forwarding it again after a crash between XADD and
+// delete gives the same event_id and raw_traces keeps one row. The two file formats and when a
+// file is complete are described in spoolFiles.ts.
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -12,10 +13,16 @@ import { deadLetterFields } from '../processing/fastPath/deadLetters';
 import type { LeaderComponent, LeaderContext } from '../processing/server';
 import { captureEntry, type CaptureEntry } from './captureEntry';
 import { writeHookSettings } from './hookSettings';
-import { fireTimeOf, parseSpoolName, TEMP_PREFIX, type SpoolName } from './spoolFiles';
+import { fireTimeOf, markerCommits, parseSpoolMarker, parseSpoolName, STALE_TEMP_MS, TEMP_PREFIX, type SpoolName } from './spoolFiles';
 
-/** A temp file this old belongs to a hook that died mid-write (hooks time out after 10 s). */
-export const STALE_TEMP_MS = 60_000;
+export { STALE_TEMP_MS };
+/**
+ * A marker whose data file is gone this long is a leftover (deletes done in another order than
+ * ours, a hook that finished after its data was forwarded as stale, or a stray), removed so it
+ * cannot pass for the marker of a later file of that name.
+ * Younger ones are left: a listing taken while a hook wrote both may show the marker alone.
+ */
+export const ORPHAN_MARKER_MS = 5_000;
 /** Replies Redis refuses (not connection failures) before a file goes to the DLQ. */
 const MAX_REFUSALS = 3;
 /** Larger files are not read whole into the processor's memory. */
@@ -32,7 +39,7 @@ export interface SpoolForwarderStats {
   forwarded: number;
   /** Attempts that failed and will be retried (Redis unreachable or refusing). */
   failed: number;
-  /** Files deleted without forwarding: over the spool bounds, abandoned temp files. */
+  /** Events deleted without forwarding: over the spool bounds, abandoned temp files. */
   dropped: number;
   /** Files that were not valid JSON, sent to the DLQ. */
   parseFailures: number;
@@ -44,6 +51,13 @@ interface SpoolFile extends SpoolName {
   file: string;
   bytes: number;
   fireMs: number;
+  /** A marked data file forwarded without its marker: its hook died (or the marker could not be made). */
+  markerless: boolean;
+}
+
+interface FileStat {
+  bytes: number;
+  mtimeMs: number;
 }
 
 type Outcome = 'done' | 'retry_later' | 'redis_down';
@@ -55,9 +69,9 @@ export class SpoolForwarder {
   private readonly dir: string;
   private readonly counts: SpoolForwarderStats = { forwarded: 0, failed: 0, dropped: 0, parseFailures: 0, backlog: 0 };
   private readonly refusals = new Map<string, number>();
-  // Size and mtime per spool file: files never change once renamed into place, so a backlog of
-  // thousands (Redis down) is not stat'ed again on every scan.
-  private readonly fileStats = new Map<string, { bytes: number; mtimeMs: number }>();
+  // Size and mtime per complete spool file: files never change once renamed into place or marked
+  // complete, so a backlog of thousands (Redis down) is not stat'ed again on every scan.
+  private readonly fileStats = new Map<string, FileStat>();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -175,7 +189,7 @@ export class SpoolForwarder {
     }
   }
 
-  /** Spool files oldest first; removes abandoned temp files on the way. */
+  /** Spool files ready to forward, oldest first; removes abandoned temp files and orphan markers on the way. */
   private async listSpool(): Promise<SpoolFile[]> {
     let names: string[];
     try {
@@ -190,28 +204,71 @@ export class SpoolForwarder {
     const present = new Set(names);
     for (const name of this.fileStats.keys()) if (!present.has(name)) this.fileStats.delete(name);
     for (const name of names) {
-      const isTemp = name.startsWith(TEMP_PREFIX);
-      const parsed = isTemp ? undefined : parseSpoolName(name);
-      if (!isTemp && !parsed) continue; // not ours (a user's stray file): leave it alone
-      const file = path.join(this.dir, name);
-      let stat = isTemp ? undefined : this.fileStats.get(name);
-      if (!stat) {
-        try {
-          const st = await fs.stat(file);
-          stat = { bytes: st.size, mtimeMs: st.mtimeMs };
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // forwarded or renamed meanwhile
-          throw err;
-        }
-      }
-      if (isTemp) {
-        if (now - stat.mtimeMs > STALE_TEMP_MS) await this.dropStaleTemp(file);
+      if (name.startsWith(TEMP_PREFIX)) {
+        const stat = await this.statOf(name);
+        if (stat && now - stat.mtimeMs > STALE_TEMP_MS) await this.dropStaleTemp(path.join(this.dir, name));
         continue;
       }
-      this.fileStats.set(name, stat);
-      if (parsed) files.push({ ...parsed, file, bytes: stat.bytes, fireMs: fireTimeOf(parsed, stat.mtimeMs) });
+      const marks = parseSpoolMarker(name);
+      if (marks !== undefined) {
+        if (!present.has(marks)) await this.dropOrphanMarker(name, now);
+        continue; // otherwise handled with its data file
+      }
+      const parsed = parseSpoolName(name);
+      if (!parsed) continue; // not ours (a user's stray file): leave it alone
+      const file = await this.readyFile(parsed, present, now);
+      if (file) files.push(file);
     }
-    return files.sort((a, b) => a.fireMs - b.fireMs || (a.name < b.name ? -1 : 1));
+    // Ties (mtimes are as coarse as the kernel tick, 1-10 ms, on Linux): the earlier pid first.
+    return files.sort((a, b) => a.fireMs - b.fireMs || a.pid - b.pid || (a.name < b.name ? -1 : 1));
+  }
+
+  /** A data file that is ready to forward, or undefined while it is being written (or gone). */
+  private async readyFile(parsed: SpoolName, present: Set<string>, now: number): Promise<SpoolFile | undefined> {
+    const ready = (stat: FileStat, markerless = false): SpoolFile => ({
+      ...parsed,
+      file: path.join(this.dir, parsed.name),
+      bytes: stat.bytes,
+      fireMs: fireTimeOf(parsed, stat.mtimeMs),
+      markerless,
+    });
+    const cached = this.fileStats.get(parsed.name);
+    const marked = parsed.marker !== undefined && present.has(parsed.marker);
+    if (cached && (parsed.format === 'renamed' || marked)) return ready(cached);
+    this.fileStats.delete(parsed.name);
+    const stat = await this.statOf(parsed.name);
+    if (!stat) return undefined; // forwarded or renamed meanwhile
+    if (parsed.format === 'renamed') {
+      this.fileStats.set(parsed.name, stat);
+      return ready(stat);
+    }
+    if (marked) {
+      const marker = await this.statOf(parsed.marker!);
+      if (marker && markerCommits(marker.mtimeMs, stat.mtimeMs)) {
+        this.fileStats.set(parsed.name, stat); // complete: it never changes again
+        return ready(stat);
+      }
+    }
+    // No marker (or one left by an earlier event of this name): the hook is still writing, or it
+    // died. Hooks are killed long before STALE_TEMP_MS, so then the content is all there will be.
+    return now - stat.mtimeMs > STALE_TEMP_MS ? ready(stat, true) : undefined;
+  }
+
+  private async statOf(name: string): Promise<FileStat | undefined> {
+    try {
+      const st = await fs.stat(path.join(this.dir, name));
+      return { bytes: st.size, mtimeMs: st.mtimeMs };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Delete a spool file (marker first, so a marker never outlives its data) and forget it. */
+  private async remove(file: SpoolFile): Promise<void> {
+    if (file.marker) await fs.rm(path.join(this.dir, file.marker), { force: true });
+    await fs.rm(file.file, { force: true });
+    this.fileStats.delete(file.name);
   }
 
   private async dropStaleTemp(file: string): Promise<void> {
@@ -220,13 +277,21 @@ export class SpoolForwarder {
     this.log.warn(`Removed ${path.basename(file)}, a spool file a hook left half-written (it was killed or crashed); that one event is lost.`);
   }
 
+  /** Not an event: nothing is counted, and only the debug log says so. */
+  private async dropOrphanMarker(name: string, now: number): Promise<void> {
+    const stat = await this.statOf(name);
+    if (!stat || now - stat.mtimeMs <= ORPHAN_MARKER_MS) return;
+    await fs.rm(path.join(this.dir, name), { force: true });
+    this.log.debug(`Removed ${name}, a spool marker whose data file was already gone.`);
+  }
+
   /** Past spool.max_files or spool.max_bytes, the oldest events go (counted and logged). */
   private async enforceBounds(files: SpoolFile[]): Promise<SpoolFile[]> {
     const { max_files: maxFiles, max_bytes: maxBytes } = this.config.spool;
     let bytes = files.reduce((n, f) => n + f.bytes, 0);
     let first = 0;
     while (first < files.length && (files.length - first > maxFiles || bytes > maxBytes)) {
-      await fs.rm(files[first].file, { force: true });
+      await this.remove(files[first]);
       bytes -= files[first].bytes;
       first++;
     }
@@ -265,9 +330,14 @@ export class SpoolForwarder {
       this.redisDown = false;
       this.log.info(`Redis accepts spooled events again; forwarding the backlog of ${this.dir}.`);
     }
-    // Only now: a crash before this line re-forwards the file with the same event_id.
-    await fs.rm(file.file, { force: true });
+    // Only now: a crash before this line re-forwards the file with the same event_id. A crash
+    // between the marker's delete and the data's leaves a marker-less file with its mtime intact,
+    // forwarded again after STALE_TEMP_MS with the same event_id too.
+    await this.remove(file);
     this.refusals.delete(file.name);
+    if (file.markerless) {
+      this.log.warn(`Spool file ${file.name} had no completion marker a minute after its last write (its hook was killed or could not make the marker, or a forwarder stopped between deleting the marker and the file); forwarded it as it was.`);
+    }
     if (entry.kind === 'event') this.counts.forwarded++;
     else {
       this.counts.parseFailures++;
@@ -341,7 +411,7 @@ export class SpoolForwarder {
       this.log.error(`Could not move ${file.name} to ${this.config.streams.dlq} either (${errorMessage(dlqErr)}); it stays in the spool.`);
       return 'retry_later';
     }
-    await fs.rm(file.file, { force: true });
+    await this.remove(file);
     this.refusals.delete(file.name);
     this.log.error(`Redis refused the event in ${file.name} ${refusals} times (${err.message}); moved it to ${this.config.streams.dlq}.`);
     return 'done';

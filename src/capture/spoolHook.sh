@@ -7,9 +7,16 @@
 #
 # Contract (DESIGN.md invariant 1): read stdin to the end, print exactly one JSON object on
 # stdout, exit 0, whatever happens. Diagnostics go to stderr only. Invariant 2: the event is on
-# disk (renamed into place) before the answer is printed.
+# disk (written in full) before the answer is printed.
 #
-# Portable to the sh, date, cat and mv of Linux and macOS. File naming is described in
+# Every process start costs the agent a few milliseconds per event, so the normal path starts
+# one: `cat`. No `date` (the fire time is the data file's mtime, set by cat's last write), no
+# `mv` or `mktemp` (a name is claimed with noclobber, and an empty marker file, made by a
+# builtin, says the data is complete). `mkdir -p` runs only for a missing folder, `rm -f` only
+# on failure. Redirections go through `true`, not `:`: a failed redirection of a special
+# builtin like `:` makes dash and POSIX-mode bash exit on the spot, without an answer.
+#
+# Portable to the sh and cat of Linux and macOS. File naming is described in
 # src/capture/spoolFiles.ts; keep the two in step.
 
 event=${1:-unknown}
@@ -27,51 +34,50 @@ case $event in
     answer='{}' ;;
 esac
 
+# The event as it may appear in a file name (the forwarder ignores any other name).
 name_event=$event
 case $name_event in
   '' | *[!A-Za-z0-9_]*) name_event=unknown ;;
 esac
+[ ${#name_event} -le 64 ] || name_event=unknown
 
 # Spool files hold prompts and code: owner-only, folders included (invariant 9).
 umask 077
 
 spooled=no
 if [ -n "$spool" ] && { [ -d "$spool" ] || mkdir -p "$spool" 2>/dev/null; }; then
-  # One `date` for both parts: GNU prints nanoseconds, macOS prints a literal N (then seconds only).
-  now=$(date '+%s %N' 2>/dev/null)
-  sec=${now%% *}
-  nsec=${now#* }
-  case $sec in '' | *[!0-9]*) sec=0 ;; esac
-  case $nsec in
-    [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) stamp=$sec$nsec ;;
-    *) stamp=$sec ;;
-  esac
-  # Claim a unique temp name without mktemp: noclobber makes `>` fail if the file exists
-  # (O_EXCL), and the pid keeps concurrent hooks apart; the counter covers a reused pid.
-  tmp=
+  # Claim s<pid>-<n>.<event>.json: noclobber makes `>` fail if the file exists (O_EXCL), and the
+  # pid keeps concurrent hooks apart; n steps past files a reused pid left in the spool. A claim
+  # that fails on a name that does not exist means the folder is unwritable: stop there.
+  data=
   n=0
   set -C
-  while [ $n -lt 5 ]; do
-    base=$stamp-$$-$n.$name_event
-    if { : >"$spool/.tmp-$base"; } 2>/dev/null; then
-      tmp=$spool/.tmp-$base
+  while [ $n -lt 100 ]; do
+    base=$spool/s$$-$n.$name_event
+    if { true >"$base.json"; } 2>/dev/null; then
+      data=$base.json
       break
     fi
-    [ -e "$spool/.tmp-$base" ] || break
+    [ -e "$base.json" ] || break
     n=$((n + 1))
   done
   set +C
-  if [ -n "$tmp" ]; then
-    if cat >"$tmp" 2>/dev/null && mv -f "$tmp" "$spool/$base.json" 2>/dev/null; then
+  if [ -n "$data" ]; then
+    if cat >"$data" 2>/dev/null; then
+      # The event is spooled: the forwarder also takes a data file without its marker once no
+      # hook can still be writing it. The marker only says "complete" sooner. Without noclobber,
+      # a marker an earlier event left under this name is refreshed (newer than the data).
       spooled=yes
+      { true >"$base.ready"; } 2>/dev/null
     else
-      rm -f "$tmp" 2>/dev/null
+      rm -f "$data" 2>/dev/null
     fi
   fi
 fi
 
 if [ "$spooled" != yes ]; then
-  # Still read stdin to the end, so Cursor never writes into a closed pipe.
+  # Still read stdin to the end, so Cursor never writes into a closed pipe (a cat that failed
+  # to write, disk full, stopped reading).
   cat >/dev/null 2>&1
   echo "blueplane spool hook: could not write the $event event to $spool (not writable or disk full); the event was not captured, fix the folder's permissions or free disk space." >&2
 fi

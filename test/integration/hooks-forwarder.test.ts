@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Redis } from 'ioredis';
-import { SpoolForwarder } from '../../src/capture/spoolForwarder';
-import { spoolFileName } from '../../src/capture/spoolFiles';
+import { ORPHAN_MARKER_MS, SpoolForwarder, STALE_TEMP_MS } from '../../src/capture/spoolForwarder';
+import { parseSpoolName, spoolFileName, writeSpoolFile } from '../../src/capture/spoolFiles';
 import { fieldsFromArray, parseStreamEntry, type StreamFields } from '../../src/shared/event';
 import { createLogger, type Logger } from '../../src/shared/log';
 import { createRedis } from '../../src/shared/redis';
@@ -17,13 +17,19 @@ import { SECRET_SAMPLES, payloadWithSecrets } from '../fixtures/secrets';
 
 const SCRIPT = path.resolve(__dirname, '../../src/capture/spoolHook.sh');
 
+/** The events waiting in a spool: data files, not markers. */
+function dataFiles(spool: string): string[] {
+  return readdirSync(spool).filter((n) => parseSpoolName(n));
+}
+
 interface Ctx {
   config: Config;
   redis: Redis;
   log: Logger;
   lines: string[];
   forwarder(config?: Config): SpoolForwarder;
-  spool(event: string, input: string): void;
+  /** Run the shell hook; returns the data file it wrote. */
+  spool(event: string, input: string): string;
   entries(stream?: string): Promise<StreamFields[]>;
 }
 
@@ -54,8 +60,12 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }, tweak: 
       return f;
     },
     spool(event, input) {
+      const before = existsSync(config.paths.spool) ? new Set(readdirSync(config.paths.spool)) : new Set<string>();
       const r = spawnSync('sh', [SCRIPT, event, config.paths.spool], { input });
       assert.equal(r.status, 0);
+      const added = readdirSync(config.paths.spool).filter((n) => !before.has(n) && parseSpoolName(n));
+      assert.equal(added.length, 1, `one data file per hook run: ${added.join(', ')}`);
+      return path.join(config.paths.spool, added[0]);
     },
     async entries(stream = config.streams.events) {
       const raw = (await redis.xrange(stream, '-', '+')) as Array<[string, string[]]>;
@@ -159,7 +169,7 @@ test('unparseable and empty spool files go to the DLQ as parse_error, with their
   assert.equal(dlq.length, 2);
   for (const letter of dlq) {
     assert.equal(letter.error_type, 'parse_error');
-    assert.match(letter.original_message_id, /^spool:\d+-\d+-\d+\.(preToolUse|stop)\.json$/);
+    assert.match(letter.original_message_id, /^spool:s\d+-\d+\.(preToolUse|stop)\.json$/);
     assert.equal(letter.source_stream, c.config.streams.events);
     for (const key of ['original_event_id', 'original_data', 'error_message', 'deliveries', 'first_seen_at', 'dlq_queued_at', 'can_retry']) assert.ok(key in letter, key);
   }
@@ -184,6 +194,161 @@ test('past spool.max_files the oldest events are dropped, counted and logged', a
   assert.deepEqual(kept, [3, 4, 5]);
   assert.equal(f.stats().dropped, 3);
   assert.ok(c.lines.some((l) => /dropped the 3 oldest events/.test(l)));
+});
+
+test('the bounds count the shell hook\'s data files, not markers, and drop a data file with its marker', async (t) => {
+  const c = await setup(t, (cfg) => {
+    cfg.spool.max_files = 3;
+  });
+  const base = Date.now() - 30_000;
+  for (let i = 0; i < 6; i++) {
+    const data = c.spool('stop', JSON.stringify({ hook_event_name: 'stop', conversation_id: 'c', n: i }));
+    // Fire times a second apart, marker as new as its data: complete, in a known order.
+    const when = new Date(base + i * 1000);
+    utimesSync(data, when, when);
+    utimesSync(data.replace(/\.json$/, '.ready'), when, when);
+  }
+  assert.equal(readdirSync(c.config.paths.spool).length, 12);
+  const f = c.forwarder();
+  await f.start();
+  await f.drain();
+  assert.deepEqual((await c.entries()).map((e) => JSON.parse(e.payload).n), [3, 4, 5], '6 data files over a bound of 3: the 3 oldest dropped');
+  assert.equal(f.stats().dropped, 3);
+  assert.deepEqual(readdirSync(c.config.paths.spool), [], 'no marker outlived its data file');
+});
+
+test('a shell hook data file without its marker is left alone while fresh, and one whose marker is older than it too', async (t) => {
+  const c = await setup(t);
+  mkdirSync(c.config.paths.spool, { recursive: true });
+  const writing = path.join(c.config.paths.spool, 's101-0.stop.json');
+  writeFileSync(writing, '{"hook_event_name":"stop","conv');
+  // A marker an earlier event left under this name: older than the data being written now.
+  const reused = path.join(c.config.paths.spool, 's102-0.stop.json');
+  writeFileSync(reused, '{"hook_event_name":"stop","half');
+  const oldMarker = path.join(c.config.paths.spool, 's102-0.stop.ready');
+  writeFileSync(oldMarker, '');
+  const before = new Date(Date.now() - 10_000);
+  utimesSync(oldMarker, before, before);
+  const f = c.forwarder();
+  await f.start();
+  await f.drain();
+  await f.drain();
+  assert.equal(await c.redis.xlen(c.config.streams.events), 0);
+  assert.equal(await c.redis.xlen(c.config.streams.dlq), 0);
+  assert.deepEqual(readdirSync(c.config.paths.spool).sort(), ['s101-0.stop.json', 's102-0.stop.json', 's102-0.stop.ready']);
+  assert.deepEqual(f.stats(), { forwarded: 0, failed: 0, dropped: 0, parseFailures: 0, backlog: 0 });
+  // The hook finishes (its last write dated to a whole second, still newer than the old marker),
+  // then refreshes the marker: the file is forwarded with its final size and mtime, not the ones
+  // seen while it was being written.
+  writeFileSync(reused, '{"hook_event_name":"stop","conversation_id":"c"}');
+  const lastWrite = new Date(Math.floor((Date.now() - 3_000) / 1000) * 1000);
+  utimesSync(reused, lastWrite, lastWrite);
+  writeFileSync(oldMarker, '');
+  await f.drain();
+  const [entry] = await c.entries();
+  assert.equal(JSON.parse(entry.payload).conversation_id, 'c', 'read only once complete');
+  assert.equal(entry.timestamp, lastWrite.toISOString(), 'the fire time is the last write, not a cached earlier mtime');
+  assert.deepEqual(readdirSync(c.config.paths.spool), ['s101-0.stop.json']);
+});
+
+test('a marker-less data file older than STALE_TEMP_MS is forwarded as it is: valid JSON as an event, a truncated one to the DLQ', async (t) => {
+  const c = await setup(t);
+  const whole = c.spool('afterAgentResponse', JSON.stringify({ hook_event_name: 'afterAgentResponse', conversation_id: 'c', text: 'done' }));
+  const cut = c.spool('preToolUse', '{"hook_event_name":"preToolUse","conversation_id":"c","tool_input":{"comm');
+  // As if each hook was killed before it made the marker, long enough ago.
+  const old = new Date(Math.floor((Date.now() - STALE_TEMP_MS - 60_000) / 1000) * 1000); // whole seconds: exact as an mtime
+  for (const data of [whole, cut]) {
+    rmSync(data.replace(/\.json$/, '.ready'));
+    utimesSync(data, old, old);
+  }
+  const f = c.forwarder();
+  await f.start();
+  await f.drain();
+  const [entry] = await c.entries();
+  assert.equal(JSON.parse(entry.payload).text, 'done');
+  assert.equal(entry.timestamp, old.toISOString(), 'the fire time is the mtime');
+  const dlq = await c.entries(c.config.streams.dlq);
+  assert.equal(dlq.length, 1);
+  assert.equal(dlq[0].error_type, 'parse_error');
+  assert.equal(dlq[0].original_message_id, `spool:${path.basename(cut)}`);
+  assert.match(JSON.parse(JSON.parse(dlq[0].original_data).payload).raw_input, /"tool_input":\{"comm$/);
+  assert.deepEqual(readdirSync(c.config.paths.spool), []);
+  assert.deepEqual(f.stats(), { forwarded: 1, failed: 0, dropped: 0, parseFailures: 1, backlog: 0 });
+  assert.equal(c.lines.filter((l) => /had no completion marker/.test(l)).length, 2);
+});
+
+test('a marker whose data file is gone is removed once it is a few seconds old, and is never an event', async (t) => {
+  const c = await setup(t);
+  mkdirSync(c.config.paths.spool, { recursive: true });
+  const orphan = path.join(c.config.paths.spool, 's201-0.stop.ready');
+  const fresh = path.join(c.config.paths.spool, 's202-0.stop.ready');
+  writeFileSync(orphan, '');
+  writeFileSync(fresh, '');
+  const old = new Date(Date.now() - ORPHAN_MARKER_MS - 10_000);
+  utimesSync(orphan, old, old);
+  const f = c.forwarder();
+  await f.start();
+  await f.drain();
+  assert.equal(existsSync(orphan), false);
+  assert.equal(existsSync(fresh), true, 'a fresh one may belong to a data file the listing missed');
+  assert.equal(await c.redis.xlen(c.config.streams.events), 0);
+  assert.equal(await c.redis.xlen(c.config.streams.dlq), 0);
+  assert.deepEqual(f.stats(), { forwarded: 0, failed: 0, dropped: 0, parseFailures: 0, backlog: 0 });
+});
+
+test('a crash between deleting the marker and the data file forwards the data again with the same event_id', async (t) => {
+  const c = await setup(t);
+  // No tool id and not once per generation: the event_id depends on the fire time (the mtime).
+  const text = JSON.stringify({ hook_event_name: 'afterShellExecution', conversation_id: 'c', command: 'ls', output: 'a b' });
+  const data = c.spool('afterShellExecution', text);
+  const old = new Date(Date.now() - STALE_TEMP_MS - 60_000);
+  utimesSync(data, old, old);
+  utimesSync(data.replace(/\.json$/, '.ready'), old, old);
+  const saved = path.join(c.config.paths.home, 'saved.json');
+  copyFileSync(data, saved);
+  const first = c.forwarder();
+  await first.start();
+  await first.drain();
+  await first.stop();
+  assert.deepEqual(readdirSync(c.config.paths.spool), []);
+  // The "crash": the marker was deleted, the data file was not (mtime unchanged).
+  copyFileSync(saved, data);
+  utimesSync(data, old, old);
+  const second = c.forwarder();
+  await second.start();
+  await second.drain();
+  const entries = await c.entries();
+  assert.equal(entries.length, 2, 'XADDed twice');
+  assert.equal(entries[0].event_id, entries[1].event_id, 'with one event_id, so raw_traces keeps one row');
+  assert.equal(readFileSync(saved, 'utf8'), text);
+  assert.deepEqual(readdirSync(c.config.paths.spool), []);
+});
+
+test('files of earlier shell hooks and of the direct hook (fire time in the name, temp then rename) are still forwarded, oldest first', async (t) => {
+  const c = await setup(t);
+  mkdirSync(c.config.paths.spool, { recursive: true });
+  const now = Date.now();
+  const ev = (n: number) => JSON.stringify({ hook_event_name: 'stop', conversation_id: 'c', n });
+  // An earlier shell hook on macOS (seconds), one on Linux (nanoseconds), the direct hook's
+  // fallback, and today's shell hook, in that fire order.
+  const seconds = Math.floor((now - 40_000) / 1000);
+  const macFile = path.join(c.config.paths.spool, `${seconds}-11-0.stop.json`);
+  writeFileSync(macFile, ev(0));
+  const mtime = new Date(seconds * 1000 + 250);
+  utimesSync(macFile, mtime, mtime);
+  writeFileSync(path.join(c.config.paths.spool, `${now - 30_000}123456-12-0.stop.json`), ev(1));
+  writeSpoolFile(c.config.paths.spool, 'stop', now - 20_000, ev(2));
+  c.spool('stop', ev(3));
+  const f = c.forwarder();
+  await f.start();
+  await f.drain();
+  const entries = await c.entries();
+  assert.deepEqual(entries.map((e) => JSON.parse(e.payload).n), [0, 1, 2, 3]);
+  assert.deepEqual(
+    entries.slice(0, 3).map((e) => e.timestamp),
+    [seconds * 1000 + 250, now - 30_000, now - 20_000].map((ms) => new Date(ms).toISOString()),
+  );
+  assert.deepEqual(readdirSync(c.config.paths.spool), []);
 });
 
 test('half-written temp files of dead hooks are removed after a minute; fresh ones are left alone', async (t) => {
@@ -213,7 +378,7 @@ test('with Redis down the files stay, failures are counted once in the log, and 
   await down.drain();
   await down.drain();
   await down.stop();
-  assert.equal(readdirSync(c.config.paths.spool).length, 3);
+  assert.equal(dataFiles(c.config.paths.spool).length, 3);
   assert.ok(down.stats().failed >= 2);
   assert.equal(down.stats().backlog, 3);
   assert.equal(c.lines.filter((l) => /Cannot forward spooled events/.test(l)).length, 1, 'logged once, not per attempt');
@@ -258,7 +423,7 @@ test('stop() is idempotent, lets the file in progress finish, and nothing is for
   await f.start();
   await Promise.all([f.stop(), f.stop()]);
   const forwarded = await c.redis.xlen(c.config.streams.events);
-  assert.equal(readdirSync(c.config.paths.spool).length + forwarded, 50, 'every file is either forwarded or still spooled');
+  assert.equal(dataFiles(c.config.paths.spool).length + forwarded, 50, 'every file is either forwarded or still spooled');
   c.spool('stop', JSON.stringify({ hook_event_name: 'stop', conversation_id: 'c', n: 'late' }));
   await f.drain();
   assert.equal(await c.redis.xlen(c.config.streams.events), forwarded);

@@ -171,14 +171,19 @@ test('status reports hooked events, the user’s own hooks and the spool backlog
   mkdirSync(s.config.paths.spool, { recursive: true });
   writeFileSync(path.join(s.config.paths.spool, `${Date.now() - 5000}000000-1-0.stop.json`), '{}');
   writeFileSync(path.join(s.config.paths.spool, '.tmp-1-1-0.stop'), '');
+  // The shell hook's format: a complete event (data and marker), one still being written.
+  writeFileSync(path.join(s.config.paths.spool, 's7-0.stop.json'), '{}');
+  writeFileSync(path.join(s.config.paths.spool, 's7-0.stop.ready'), '');
+  writeFileSync(path.join(s.config.paths.spool, 's8-0.stop.json'), '{"half');
   const status = hooksStatus({ config: s.config, env: s.env });
   assert.equal(status.mode, 'spool');
   assert.equal(status.hooked.length, CURSOR_HOOK_EVENTS.length);
   assert.deepEqual(status.missing, []);
   assert.equal(status.otherHooks, 0);
   assert.deepEqual(status.scripts, { spool: true, direct: false, settings: true });
-  assert.equal(status.spool.files, 1);
-  assert.equal(status.spool.tempFiles, 1);
+  assert.equal(status.spool.files, 2);
+  assert.equal(status.spool.bytes, 4);
+  assert.equal(status.spool.tempFiles, 2);
   assert.ok((status.spool.oldestAgeMs ?? 0) >= 4000);
   assert.deepEqual(status.outdated, []);
   s.config.paths.spool = path.join(s.home, 'elsewhere');

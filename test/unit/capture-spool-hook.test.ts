@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allowAnswer, CURSOR_HOOK_EVENTS } from '../../src/shared/eventTypes';
-import { fireTimeOf, parseSpoolName, spoolFileName, writeSpoolFile } from '../../src/capture/spoolFiles';
+import { fireTimeOf, markerCommits, parseSpoolMarker, parseSpoolName, spoolFileName, writeSpoolFile } from '../../src/capture/spoolFiles';
 
 const SCRIPT = path.resolve(__dirname, '../../src/capture/spoolHook.sh');
 
@@ -22,6 +22,26 @@ function runHook(args: string[], input: string | Buffer, env: NodeJS.ProcessEnv 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The spool's data files and markers; fails on any other name (a temp file, a stray). */
+function listSpool(spool: string): { data: string[]; markers: string[] } {
+  const data: string[] = [];
+  const markers: string[] = [];
+  for (const name of readdirSync(spool).sort()) {
+    if (parseSpoolMarker(name)) markers.push(name);
+    else if (parseSpoolName(name)) data.push(name);
+    else assert.fail(`unexpected file ${name} in the spool`);
+  }
+  return { data, markers };
+}
+
+/** One complete event written by the shell hook: its data file name, with the marker checked. */
+function oneEvent(spool: string): string {
+  const { data, markers } = listSpool(spool);
+  assert.equal(data.length, 1, `exactly one data file: ${data.join(', ')}`);
+  assert.deepEqual(markers, [parseSpoolName(data[0])!.marker], 'and its marker');
+  return data[0];
+}
+
 test('the answer for every event matches allowAnswer() in eventTypes.ts (the two lists stay in step)', (t) => {
   const spool = path.join(tempDir(t), 'spool');
   for (const event of [...CURSOR_HOOK_EVENTS, 'someFutureEvent', '', 'bad name; rm -rf /']) {
@@ -31,24 +51,28 @@ test('the answer for every event matches allowAnswer() in eventTypes.ts (the two
   }
 });
 
-test('stdin lands byte for byte in one owner-only file whose name carries the fire time and event', (t) => {
+test('stdin lands byte for byte in one owner-only data file, marked complete, whose name carries the event', (t) => {
   const spool = path.join(tempDir(t), 'new', 'spool');
   const payload = Buffer.from('{"prompt":"héllo 日本 \\u0000 😀"}\n\u0000\u00ff', 'utf8');
   const before = Date.now();
   const r = runHook(['beforeSubmitPrompt', spool], payload);
   assert.equal(r.status, 0);
   assert.equal(r.stderr, '');
-  const names = readdirSync(spool);
-  assert.equal(names.length, 1, 'exactly one file, no temp file left');
-  const parsed = parseSpoolName(names[0]);
-  assert.ok(parsed, names[0]);
+  const name = oneEvent(spool);
+  assert.match(name, /^s\d+-0\.beforeSubmitPrompt\.json$/);
+  const parsed = parseSpoolName(name)!;
+  assert.equal(parsed.format, 'marked');
   assert.equal(parsed.event, 'beforeSubmitPrompt');
   assert.equal(parsed.pid > 0, true);
-  const file = path.join(spool, names[0]);
+  const file = path.join(spool, name);
+  const marker = path.join(spool, parsed.marker!);
   const fire = fireTimeOf(parsed, statSync(file).mtimeMs);
   assert.ok(fire >= before - 1000 && fire <= Date.now() + 1000, 'fire time is now');
+  assert.ok(markerCommits(statSync(marker).mtimeMs, statSync(file).mtimeMs), 'the marker is not older than the data');
   assert.deepEqual(readFileSync(file), payload);
+  assert.equal(readFileSync(marker).length, 0);
   assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.equal(statSync(marker).mode & 0o777, 0o600);
   assert.equal(statSync(spool).mode & 0o777, 0o700, 'folders the hook creates are owner-only');
   assert.equal(statSync(path.dirname(spool)).mode & 0o777, 0o700);
 });
@@ -56,9 +80,9 @@ test('stdin lands byte for byte in one owner-only file whose name carries the fi
 test('without BLUEPLANE_HOME or a folder argument, the spool is $HOME/.blueplane/spool; BLUEPLANE_HOME wins over HOME', (t) => {
   const root = tempDir(t);
   runHook(['stop'], '{}', { PATH: process.env.PATH, HOME: root });
-  assert.equal(readdirSync(path.join(root, '.blueplane', 'spool')).length, 1);
+  oneEvent(path.join(root, '.blueplane', 'spool'));
   runHook(['stop'], '{}', { PATH: process.env.PATH, HOME: root, BLUEPLANE_HOME: path.join(root, 'bp') });
-  assert.equal(readdirSync(path.join(root, 'bp', 'spool')).length, 1);
+  oneEvent(path.join(root, 'bp', 'spool'));
 });
 
 test('an unwritable spool still gets the answer, exit 0 and one sentence on stderr', (t) => {
@@ -72,40 +96,90 @@ test('an unwritable spool still gets the answer, exit 0 and one sentence on stde
   assert.match(r.stderr, /could not write the preToolUse event/);
   const nested = runHook(['beforeSubmitPrompt', path.join(blocked, 'deeper')], '{}');
   assert.equal(nested.stdout, '{"continue":true}\n');
+});
+
+test('an existing folder where no file can be created still gets the answer, exit 0 and one sentence on stderr', (t) => {
+  // A failed redirection of the special builtin `:` makes dash and POSIX-mode bash exit at once,
+  // without an answer: the claim must not fail that way. Root writes anywhere, except in /proc.
+  let ro: string;
   if (process.getuid?.() !== 0) {
-    const ro = path.join(dir, 'readonly');
+    ro = path.join(tempDir(t), 'readonly');
     mkdirSync(ro, { mode: 0o500 });
     chmodSync(ro, 0o500);
-    const r2 = runHook(['stop', ro], '{}');
-    assert.equal(r2.stdout, '{}\n');
-    assert.equal(r2.status, 0);
+  } else if (existsSync('/proc/self')) {
+    ro = '/proc';
+  } else {
+    t.skip('running as root without /proc: no folder refuses new files');
+    return;
   }
+  const r = runHook(['preToolUse', ro], '{"big":"' + 'x'.repeat(1_000_000) + '"}');
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout, '{"permission":"allow"}\n');
+  assert.match(r.stderr, /^blueplane spool hook: could not write the preToolUse event to .*; the event was not captured, fix the folder's permissions or free disk space\.\n$/);
 });
 
 test('empty stdin is still spooled (the forwarder reports it) and answered', (t) => {
   const spool = path.join(tempDir(t), 'spool');
   const r = runHook(['afterAgentResponse', spool], '');
   assert.equal(r.stdout, '{}\n');
-  const [name] = readdirSync(spool);
-  assert.equal(readFileSync(path.join(spool, name), 'utf8'), '');
+  assert.equal(readFileSync(path.join(spool, oneEvent(spool)), 'utf8'), '');
 });
 
-test('on macOS, whose date has no %N, the name carries seconds and the mtime refines it', (t) => {
+test('the hook needs no date, mv or mktemp: with only cat on PATH the event is spooled and marked', (t) => {
   const dir = tempDir(t);
   const bin = path.join(dir, 'bin');
   mkdirSync(bin);
-  // A `date` like BSD's: prints a literal N for %N.
-  writeFileSync(path.join(bin, 'date'), '#!/bin/sh\nprintf "%s N\\n" "$(/bin/date +%s)"\n', { mode: 0o755 });
+  const cat = ['/bin/cat', '/usr/bin/cat'].find((c) => existsSync(c));
+  assert.ok(cat, 'cat is installed');
+  symlinkSync(cat, path.join(bin, 'cat'));
   const spool = path.join(dir, 'spool');
-  const r = runHook(['stop', spool], '{}', { ...process.env, PATH: `${bin}:${process.env.PATH}` });
+  mkdirSync(spool, { mode: 0o700 }); // mkdir -p runs only for a missing folder
+  const payload = Buffer.from('{"hook_event_name":"stop","status":"completed","x":"\u00e9\u65e5"}\n', 'utf8');
+  const before = Date.now();
+  const r = spawnSync('/bin/sh', [SCRIPT, 'stop', spool], { input: payload, env: { PATH: bin, HOME: dir }, encoding: 'utf8' });
   assert.equal(r.status, 0);
-  const [name] = readdirSync(spool);
-  assert.match(name, /^\d{10}-\d+-0\.stop\.json$/);
-  const parsed = parseSpoolName(name)!;
-  assert.equal(parsed.secondsOnly, true);
-  const mtime = statSync(path.join(spool, name)).mtimeMs;
-  const fire = fireTimeOf(parsed, mtime);
-  assert.ok(Math.abs(fire - mtime) < 1000);
+  assert.equal(r.stderr, '', 'no command was missing');
+  assert.equal(r.stdout, '{}\n');
+  const file = path.join(spool, oneEvent(spool));
+  assert.deepEqual(readFileSync(file), payload);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const fire = fireTimeOf(parseSpoolName(path.basename(file))!, statSync(file).mtimeMs);
+  assert.ok(fire >= before - 1000 && fire <= Date.now() + 1000, 'the fire time (the mtime) is now');
+});
+
+test('a name a reused pid left in the spool is never overwritten: the hook claims the next one', (t) => {
+  const dir = tempDir(t);
+  const spool = path.join(dir, 'spool');
+  mkdirSync(spool, { mode: 0o700 });
+  // exec keeps the pid, so the files the wrapper makes for $$ are the hook's would-be names.
+  const wrapper = 'printf old >"$1/s$$-0.stop.json"; exec sh "$2" stop "$1"';
+  const r = spawnSync('sh', ['-c', wrapper, 'sh', spool, SCRIPT], { input: '{"new":true}', encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout, '{}\n');
+  assert.equal(r.stderr, '');
+  const { data, markers } = listSpool(spool);
+  assert.equal(data.length, 2);
+  const pid = parseSpoolName(data[0])!.pid;
+  assert.deepEqual(data, [`s${pid}-0.stop.json`, `s${pid}-1.stop.json`]);
+  assert.deepEqual(markers, [`s${pid}-1.stop.ready`], 'only the new event is marked');
+  assert.equal(readFileSync(path.join(spool, data[0]), 'utf8'), 'old', 'the old file is untouched');
+  assert.equal(readFileSync(path.join(spool, data[1]), 'utf8'), '{"new":true}');
+});
+
+test('a marker an earlier event left under the claimed name is refreshed, so it never marks the new data early', (t) => {
+  const dir = tempDir(t);
+  const spool = path.join(dir, 'spool');
+  mkdirSync(spool, { mode: 0o700 });
+  // touch -t is POSIX: an orphan marker from 2020 for the hook's own pid.
+  const wrapper = 'touch -t 202001010000 "$1/s$$-0.stop.ready"; exec sh "$2" stop "$1"';
+  const r = spawnSync('sh', ['-c', wrapper, 'sh', spool, SCRIPT], { input: '{}', encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  const name = oneEvent(spool);
+  assert.match(name, /^s\d+-0\.stop\.json$/);
+  const data = statSync(path.join(spool, name)).mtimeMs;
+  const marker = statSync(path.join(spool, parseSpoolName(name)!.marker!)).mtimeMs;
+  assert.ok(markerCommits(marker, data), `marker ${marker} is not older than the data ${data}`);
+  assert.ok(!markerCommits(new Date('2020-01-01').getTime(), data), 'the old marker alone would not have counted');
 });
 
 test('concurrent hooks never share a file', async (t) => {
@@ -118,9 +192,26 @@ test('concurrent hooks never share a file', async (t) => {
     }),
   );
   assert.deepEqual(await Promise.all(runs), Array(24).fill(0));
-  const contents = readdirSync(spool).map((n) => readFileSync(path.join(spool, n), 'utf8')).sort();
-  assert.equal(contents.length, 24);
-  assert.equal(new Set(contents).size, 24);
+  const { data, markers } = listSpool(spool);
+  assert.equal(data.length, 24);
+  assert.deepEqual(markers, data.map((n) => parseSpoolName(n)!.marker).sort());
+  const contents = data.map((n) => readFileSync(path.join(spool, n), 'utf8'));
+  assert.deepEqual(contents.sort(), Array.from({ length: 24 }, (_, i) => `{"n":${i}}`).sort());
+});
+
+test('the shell hook\'s names: data files parse, markers name their data file, the mtime is the fire time', () => {
+  const data = parseSpoolName('s4242-3.preToolUse.json')!;
+  assert.equal(data.format, 'marked');
+  assert.equal(data.pid, 4242);
+  assert.equal(data.event, 'preToolUse');
+  assert.equal(data.marker, 's4242-3.preToolUse.ready');
+  assert.equal(parseSpoolName('s4242-3.preToolUse.ready'), undefined, 'a marker is not a data file');
+  assert.equal(parseSpoolMarker('s4242-3.preToolUse.ready'), 's4242-3.preToolUse.json');
+  assert.equal(parseSpoolMarker('s4242-3.preToolUse.json'), undefined);
+  assert.equal(parseSpoolMarker('4242-3.preToolUse.ready'), undefined);
+  assert.equal(parseSpoolName('s4242-3.bad name.json'), undefined);
+  assert.equal(fireTimeOf(data, 1_790_000_000_123.9), 1_790_000_000_123);
+  assert.ok(markerCommits(5, 5) && markerCommits(6, 5) && !markerCommits(4, 5));
 });
 
 test('spool names written from Node parse back with millisecond fire times', (t) => {
@@ -130,6 +221,7 @@ test('spool names written from Node parse back with millisecond fire times', (t)
   assert.equal(parsed.fireTimeMs, 1_790_000_000_123);
   assert.equal(parsed.secondsOnly, false);
   assert.equal(parsed.pid, 42);
+  assert.equal(parsed.format, 'renamed');
   assert.equal(parseSpoolName(spoolFileName(1, 'weird name!'))?.event, 'unknown');
   assert.equal(parseSpoolName('.tmp-123-1-0.stop'), undefined);
   assert.equal(parseSpoolName('notes.txt'), undefined);
@@ -137,4 +229,9 @@ test('spool names written from Node parse back with millisecond fire times', (t)
   assert.equal(statSync(file).mode & 0o777, 0o600);
   assert.equal(fireTimeOf(parseSpoolName(path.basename(file))!, 0), 1_790_000_000_123);
   assert.equal(fireTimeOf(parseSpoolName('0-1-0.stop.json')!, 1_790_000_000_999), 1_790_000_000_999, 'no date at all: mtime');
+  // Earlier shell hooks on macOS (no %N) named files in seconds; the mtime refines them.
+  const seconds = parseSpoolName('1790000000-7-0.stop.json')!;
+  assert.equal(seconds.secondsOnly, true);
+  assert.equal(fireTimeOf(seconds, 1_790_000_000_456.7), 1_790_000_000_456);
+  assert.equal(fireTimeOf(seconds, 1_790_000_005_000), 1_790_000_000_000, 'an mtime outside the second is not the fire time');
 });
