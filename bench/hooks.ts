@@ -3,7 +3,9 @@
 //
 //  1. Start-up: wall time of `node -e 0`, the installed spool hook and the installed direct hook
 //     (dist/hook.js, Redis up), run as Cursor runs them (the hooks.json command through `sh -c`,
-//     the payload on stdin), interleaved round by round so machine noise hits all three alike.
+//     the payload on stdin), interleaved round by round so machine noise hits all of them alike.
+//     Also `sh -c true` through `sh -c`: two shells that do nothing, the floor under any shell
+//     hook (Cursor's shell plus ours), so the spool hook's own share can be read off.
 //  2. Hook to durable row: the processor (TelemetryServer with the spool forwarder) runs; each
 //     event is timed from the hook's start until the processor has acknowledged its entry, which it
 //     does only after the row is flushed to disk.
@@ -31,6 +33,8 @@ export interface Timing {
 
 export interface HookFigures {
   node: Timing;
+  /** `sh -c true` run through `sh -c`: what two shell starts cost, before any work. */
+  shellFloor: Timing;
   spoolHook: Timing;
   directHook: Timing;
   /** Hook start to durable row, per route; undefined when the processor could not run. */
@@ -141,10 +145,11 @@ export async function benchHooks(options: BenchHooksOptions = {}): Promise<HookF
 
     const contenders = [
       { name: 'node', command: `${process.execPath} -e 0`, isHook: false },
+      { name: 'floor', command: 'sh -c true', isHook: false },
       { name: 'spool', command: spool.preToolUse, isHook: true },
       { name: 'direct', command: direct.preToolUse, isHook: true },
     ];
-    const samples: Record<string, number[]> = { node: [], spool: [], direct: [] };
+    const samples: Record<string, number[]> = { node: [], floor: [], spool: [], direct: [] };
     for (const c of contenders) runShell(c.command, payload, env, c.isHook); // warm the file cache
     for (let round = 0; round < rounds; round++) {
       // Rotate the order each round, so no contender always runs right after another.
@@ -153,7 +158,7 @@ export async function benchHooks(options: BenchHooksOptions = {}): Promise<HookF
         samples[c.name].push(runShell(c.command, payload, env, c.isHook));
       }
     }
-    const figures: HookFigures = { node: timing(samples.node), spoolHook: timing(samples.spool), directHook: timing(samples.direct) };
+    const figures: HookFigures = { node: timing(samples.node), shellFloor: timing(samples.floor), spoolHook: timing(samples.spool), directHook: timing(samples.direct) };
     rmSync(config.paths.spool, { recursive: true, force: true });
     await redis.del(config.streams.events, config.streams.dlq);
 
@@ -168,6 +173,7 @@ export async function benchHooks(options: BenchHooksOptions = {}): Promise<HookF
     out(`Hooks: wall time per event, ${rounds} interleaved rounds, each command as installed in hooks.json, run through sh -c with a preToolUse payload`);
     out('                               median        P95');
     out(`  node -e 0                  ${fmt(figures.node)}`);
+    out(`  two shells, no work        ${fmt(figures.shellFloor)}   the floor under any sh hook`);
     out(`  spool hook (sh)            ${fmt(figures.spoolHook)}   goal: P95 ≤ 15 ms`);
     out(`  direct hook (hook.js)      ${fmt(figures.directHook)}   P95 ${ratio(figures.directHook)} node -e 0 (goal ≤ 1.3x); Redis up`);
     if (figures.toDurableRow) {
