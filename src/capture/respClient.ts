@@ -126,6 +126,11 @@ export class RespConnection {
     return new RespConnection(target, options);
   }
 
+  /** The connection's failure, once there is one (refused, reset, closed); undefined before. */
+  get connectionError(): Error | undefined {
+    return this.failure;
+  }
+
   /** Which transport carries the connection (see byteStream.ts). */
   get via(): ByteStream['via'] {
     return this.stream.via;

@@ -13,6 +13,7 @@ interface TcpHandle {
   connect(req: object, address: string, port: number): number;
   connect6(req: object, address: string, port: number): number;
   readStart(): number;
+  setNoDelay(enable: boolean): number;
   writeBuffer(req: object, data: Buffer): number;
   close(callback?: () => void): void;
   onread: (buffer: ArrayBuffer | undefined) => void;
@@ -57,8 +58,9 @@ function loadBindings(): Bindings | null {
   // editor's fallback) and anything else take node:net.
   const major = Number(process.versions.node.split('.')[0]);
   if (process.versions.electron !== undefined || !(major >= 20 && major <= 24)) return cached;
-  // process.binding warns (DEP0111) under --pending-deprecation; node:net then, silently.
-  if (process.execArgv.includes('--pending-deprecation') || /--pending-deprecation/.test(process.env.NODE_OPTIONS ?? '')) return cached;
+  // process.binding warns (DEP0111) under pending deprecations; node:net then, silently.
+  const pending = /--pending[-_]deprecation/;
+  if (process.env.NODE_PENDING_DEPRECATION === '1' || process.execArgv.some((a) => pending.test(a)) || pending.test(process.env.NODE_OPTIONS ?? '')) return cached;
   try {
     const tcp = binding('tcp_wrap');
     const stream = binding('stream_wrap');
@@ -74,7 +76,7 @@ function loadBindings(): Bindings | null {
       typeof stream.kReadBytesOrError === 'number' &&
       typeof stream.kArrayBufferOffset === 'number' &&
       typeof stream.kLastWriteWasAsync === 'number' &&
-      ['connect', 'connect6', 'readStart', 'writeBuffer', 'close'].every((m) => typeof proto[m] === 'function') &&
+      ['connect', 'connect6', 'readStart', 'setNoDelay', 'writeBuffer', 'close'].every((m) => typeof proto[m] === 'function') &&
       'onread' in proto;
     if (!looksRight) return cached;
     cached = {
@@ -108,7 +110,8 @@ function codeName(status: number): string {
  */
 export function openTcpWrapStream(host: string, port: number, family: 4 | 6, events: ByteStreamEvents): ByteStream | undefined {
   const b = loadBindings();
-  if (!b) return undefined;
+  // The binding asserts (and so aborts the process) on a port that is not an unsigned integer.
+  if (!b || !Number.isInteger(port) || port < 0 || port > 65535) return undefined;
   const where = `${host}:${port}`;
   let handle: TcpHandle;
   const connect = new b.TCPConnectWrap();
@@ -136,6 +139,7 @@ export function openTcpWrapStream(host: string, port: number, family: 4 | 6, eve
     events.end(err);
   };
   const send = (data: Buffer) => {
+    if (closed) return;
     const entry = { req: new b.WriteWrap(), data };
     entry.req.handle = handle;
     entry.req.async = false;
@@ -164,6 +168,9 @@ export function openTcpWrapStream(host: string, port: number, family: 4 | 6, eve
     if (closed) return;
     if (status < 0) return fail(new Error(`connect ${codeName(status)} ${where}`));
     connected = true;
+    // As node:net does: the entry goes out in full at once, not held back for an ACK (Nagle),
+    // which would cost a round trip or a delayed-ACK timeout against a remote Redis.
+    handle.setNoDelay(true);
     const reading = handle.readStart();
     if (reading < 0) return fail(new Error(`read ${codeName(reading)} ${where}`));
     for (const data of queued) send(data);

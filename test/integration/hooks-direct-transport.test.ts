@@ -1,7 +1,7 @@
 // The installed direct hook's start-up contract: with Redis at an IP address (the default
 // redis://127.0.0.1:6379) it reaches Redis without loading node:net or node:stream, the 4-7 ms
 // that the tcp_wrap transport exists to save (src/capture/byteStream.ts); with a host name it
-// loads node:net and works the same. Which internal modules a process loaded is read from
+// loads node:net and works the same, as it does when pending deprecations are on. Which internal modules a process loaded is read from
 // process.moduleLoadList, through a --require probe in NODE_OPTIONS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,10 +35,10 @@ test('the direct hook reaches Redis at an IP address without loading node:net or
   writeFileSync(probe, PROBE);
   const [fixture] = cursorFixtures().filter((f) => f.hook_event_name === 'preToolUse');
 
-  const run = (redisUrl: string, toolUseId: string) => {
+  const run = (redisUrl: string, toolUseId: string, extraEnv: Record<string, string> = {}) => {
     const r = spawnSync('sh', ['-c', command], {
       input: JSON.stringify({ ...fixture, tool_use_id: toolUseId }),
-      env: { HOME: h.userHome, PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_OPTIONS: `--require ${probe}`, BLUEPLANE_REDIS_URL: redisUrl },
+      env: { HOME: h.userHome, PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_OPTIONS: `--require ${probe}`, BLUEPLANE_REDIS_URL: redisUrl, ...extraEnv },
       encoding: 'utf8',
     });
     assert.equal(r.status, 0, r.stderr);
@@ -59,6 +59,10 @@ test('the direct hook reaches Redis at an IP address without loading node:net or
   const loaded = run(url.toString(), 'tu-by-name');
   assert.ok(loaded.includes('NativeModule net'), `node:net is used for a host name: ${loaded.join(', ')}`);
 
+  // Pending deprecations would make process.binding print a warning: node:net then, and silence.
+  const pending = run(REDIS_URL, 'tu-pending', { NODE_PENDING_DEPRECATION: '1' });
+  assert.ok(pending.includes('NativeModule net'), 'node:net under NODE_PENDING_DEPRECATION');
+
   const ids = ((await redis.xrange(config.streams.events, '-', '+')) as Array<[string, string[]]>).map(([, flat]) => JSON.parse(fieldsFromArray(flat).payload).tool_use_id);
-  assert.deepEqual(ids, ['tu-by-ip', 'tu-by-name'], 'both events reached the stream directly');
+  assert.deepEqual(ids, ['tu-by-ip', 'tu-by-name', 'tu-pending'], 'every event reached the stream directly');
 });

@@ -48,13 +48,15 @@ test('RESP: commands are length-prefixed bytes; replies parse whole or report "i
   assert.equal(parseReply(Buffer.from('*2\r\n$1\r\na\r\n'), 0), undefined);
 });
 
-function fakeRedis(onCommands: (raw: string, socket: net.Socket) => void): Promise<{ port: number; close(): void }> {
+/** A server on a free port: `onCommands` gets what each client sends, or `onConnection` the raw socket. */
+function fakeRedis(onCommands: (raw: string, socket: net.Socket) => void, onConnection?: (socket: net.Socket) => void): Promise<{ port: number; close(): void }> {
   return new Promise((resolve) => {
     const sockets = new Set<net.Socket>();
     const server = net.createServer((socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
-      socket.on('data', (d) => onCommands(d.toString(), socket));
+      if (onConnection) onConnection(socket);
+      else socket.on('data', (d) => onCommands(d.toString(), socket));
     });
     server.listen(0, '127.0.0.1', () => {
       const port = (server.address() as net.AddressInfo).port;
@@ -69,6 +71,14 @@ function fakeRedis(onCommands: (raw: string, socket: net.Socket) => void): Promi
   });
 }
 
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 async function closedPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -76,6 +86,14 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((r) => server.close(() => r()));
   return port;
 }
+
+test('tcp_wrap: an address the binding rejects at once (EINVAL) is reported through send(), not thrown or lost', async () => {
+  // Looks like IPv6 to ipVersion(), but is not one: libuv refuses it synchronously.
+  const conn = RespConnection.open({ host: '1:2:3:4:5:6:7:8:9', port: 6379, tls: false });
+  assert.equal(conn.via, 'tcp_wrap');
+  await assert.rejects(conn.send([['PING']], 30_000), /connect EINVAL/);
+  await assert.rejects(runCommands({ host: '1:2:3:4:5:6:7:8:9', port: 6379, tls: false }, [['PING']], 30_000), /connect EINVAL/);
+});
 
 /** Both ways the hook can connect: `true` lets it use tcp_wrap (its default for IP addresses). */
 const TRANSPORTS = [
@@ -99,12 +117,12 @@ for (const transport of TRANSPORTS) {
     const target = parseRedisUrl(REDIS_URL);
     const stream = `bptest:resp:${transport.label}:${process.pid}:${Date.now()}`;
     const conn = RespConnection.open(target, { allowTcpWrap: transport.allowTcpWrap });
-    if (target.host === '127.0.0.1') assert.equal(conn.via, transport.via);
+    assert.equal(conn.via, ipVersion(target.host) === 0 ? 'net' : transport.via);
     try {
       const [id, wrong] = await conn.send([['XADD', stream, 'MAXLEN', '~', '10', '*', 'k', 'v'], ['XADD', stream, 'NOT-A-NUMBER']], 2000);
       assert.match(String(id), /^\d+-\d+$/);
       assert.ok(wrong instanceof RespError);
-      // A 3 MB entry: more than one socket buffer, so the write completes asynchronously.
+      // A 3 MB entry and a 3 MB reply, read in many chunks.
       const big = 'x'.repeat(3_000_000);
       const [bigId] = await runCommands(target, [['XADD', stream, '*', 'big', big]], 5000, { allowTcpWrap: transport.allowTcpWrap });
       const [range] = await runCommands(target, [['XRANGE', stream, String(bigId), String(bigId)]], 5000, { allowTcpWrap: transport.allowTcpWrap });
@@ -117,11 +135,38 @@ for (const transport of TRANSPORTS) {
 
   test(`${transport.label}: a refused connection rejects with the reason, before and after send() listens`, async () => {
     const port = await closedPort();
-    await assert.rejects(runCommands(parseRedisUrl(`redis://127.0.0.1:${port}`), [['PING']], 2000, { allowTcpWrap: transport.allowTcpWrap }), /ECONNREFUSED/);
+    await assert.rejects(runCommands(parseRedisUrl(`redis://127.0.0.1:${port}`), [['PING']], 10_000, { allowTcpWrap: transport.allowTcpWrap }), /ECONNREFUSED/);
     // The failure arrives while the hook is still reading stdin: kept, and reported by send().
     const conn = RespConnection.open(parseRedisUrl(`redis://127.0.0.1:${port}`), { allowTcpWrap: transport.allowTcpWrap });
-    await new Promise((r) => setTimeout(r, 50));
-    await assert.rejects(conn.send([['PING']], 2000), /ECONNREFUSED/);
+    await waitFor(() => conn.connectionError !== undefined, 10_000, 'the refusal to arrive');
+    await assert.rejects(conn.send([['PING']], 10_000), /ECONNREFUSED/);
+  });
+
+  test(`${transport.label}: a connection reset mid-exchange rejects with ECONNRESET, not at the deadline`, async (t) => {
+    const server = await fakeRedis((_raw, socket) => socket.resetAndDestroy());
+    t.after(() => server.close());
+    await assert.rejects(runCommands(parseRedisUrl(`redis://127.0.0.1:${server.port}`), [['PING']], 30_000, { allowTcpWrap: transport.allowTcpWrap }), /ECONNRESET/);
+  });
+
+  test(`${transport.label}: a 32 MB command to a server that reads slowly arrives whole (the write completes later)`, async (t) => {
+    const payload = 'y'.repeat(32 * 1024 * 1024);
+    const expected = encodeCommand(['SET', 'k', payload]);
+    const received: Buffer[] = [];
+    let bytes = 0;
+    const server = await fakeRedis(() => undefined, (socket) => {
+      // Not reading at first fills the socket buffers, so libuv finishes the write asynchronously.
+      socket.pause();
+      setTimeout(() => socket.resume(), 100);
+      socket.on('data', (d: Buffer) => {
+        received.push(d);
+        bytes += d.length;
+        if (bytes === expected.length) socket.write('+OK\r\n');
+      });
+    });
+    t.after(() => server.close());
+    const replies = await runCommands(parseRedisUrl(`redis://127.0.0.1:${server.port}`), [['SET', 'k', payload]], 60_000, { allowTcpWrap: transport.allowTcpWrap });
+    assert.deepEqual(replies, ['OK']);
+    assert.ok(Buffer.concat(received).equals(expected), 'every byte arrived, in order');
   });
 
   test(`${transport.label}: AUTH with user and password, then SELECT, are sent before the commands; replies may arrive a byte at a time`, async (t) => {
