@@ -22,7 +22,7 @@ import {
   type HookEntry,
   type HooksDocument,
 } from './hooksJson';
-import { fireTimeOf, parseSpoolName, STALE_TEMP_MS, TEMP_PREFIX } from './spoolFiles';
+import { fireTimeOf, markerCommits, parseSpoolName, STALE_TEMP_MS, TEMP_PREFIX } from './spoolFiles';
 
 export { HooksFileError } from './hooksJson';
 
@@ -309,6 +309,16 @@ export function uninstallHooks(target: HooksTarget): UninstallResult {
   return { hooksFile, removed, changed: true, backupFile };
 }
 
+function markerCommitted(spoolDir: string, marker: string, present: Set<string>, dataMtimeMs: number): boolean {
+  if (!present.has(marker)) return false;
+  try {
+    return markerCommits(statSync(path.join(spoolDir, marker)).mtimeMs, dataMtimeMs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return false; // forwarded meanwhile
+  }
+}
+
 export function spoolStatus(spoolDir: string, now = Date.now()): SpoolStatus {
   const status: SpoolStatus = { dir: spoolDir, files: 0, bytes: 0, tempFiles: 0 };
   let names: string[];
@@ -334,8 +344,9 @@ export function spoolStatus(spoolDir: string, now = Date.now()): SpoolStatus {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       continue; // forwarded meanwhile
     }
-    // A shell hook's data file without its marker is still being written, until it is stale.
-    if (parsed.marker !== undefined && !present.has(parsed.marker) && now - st.mtimeMs <= STALE_TEMP_MS) {
+    // A shell hook's data file without its marker (or with a marker older than itself, left by an
+    // earlier event of that name) is still being written, until it is stale: as the forwarder judges.
+    if (parsed.marker !== undefined && !markerCommitted(spoolDir, parsed.marker, present, st.mtimeMs) && now - st.mtimeMs <= STALE_TEMP_MS) {
       status.tempFiles++;
       continue;
     }

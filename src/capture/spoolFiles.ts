@@ -7,8 +7,8 @@
 //   data:   s<pid>-<n>.<event>.json    claimed empty with O_EXCL (noclobber), then filled by cat;
 //                                      n counts up past names a reused pid left in the spool
 //   marker: s<pid>-<n>.<event>.ready   empty, made once the data is complete
-// The fire time is the data file's mtime (cat's last write, within a millisecond of the hook
-// firing). A data file with no marker, or with a marker older than itself (left by an earlier
+// The fire time is the data file's mtime: cat's last write, a few milliseconds after the hook
+// fired, in steps of the kernel's timestamp tick (4 ms on the Linux this was measured on). A data file with no marker, or with a marker older than itself (left by an earlier
 // event under the same name), is still being written or its hook died: the forwarder leaves it
 // for STALE_TEMP_MS, then forwards it as it is. Delete the marker first, then the data.
 //

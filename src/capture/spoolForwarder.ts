@@ -32,6 +32,8 @@ export interface SpoolForwarderOptions {
   config: Config;
   redis: Redis;
   log: Logger;
+  /** How long an unfinished file waits before it counts as abandoned; STALE_TEMP_MS unless a test shortens it. */
+  staleMs?: number;
 }
 
 export interface SpoolForwarderStats {
@@ -72,6 +74,9 @@ export class SpoolForwarder {
   // Size and mtime per complete spool file: files never change once renamed into place or marked
   // complete, so a backlog of thousands (Redis down) is not stat'ed again on every scan.
   private readonly fileStats = new Map<string, FileStat>();
+  /** When this process first saw each unfinished file (performance.now()), for isStale(). */
+  private readonly firstSeen = new Map<string, number>();
+  private readonly staleMs: number;
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -86,6 +91,7 @@ export class SpoolForwarder {
     this.config = options.config;
     this.redis = options.redis;
     this.log = options.log;
+    this.staleMs = options.staleMs ?? STALE_TEMP_MS;
     this.dir = options.config.paths.spool;
   }
 
@@ -203,10 +209,11 @@ export class SpoolForwarder {
     const files: SpoolFile[] = [];
     const present = new Set(names);
     for (const name of this.fileStats.keys()) if (!present.has(name)) this.fileStats.delete(name);
+    for (const name of this.firstSeen.keys()) if (!present.has(name)) this.firstSeen.delete(name);
     for (const name of names) {
       if (name.startsWith(TEMP_PREFIX)) {
         const stat = await this.statOf(name);
-        if (stat && now - stat.mtimeMs > STALE_TEMP_MS) await this.dropStaleTemp(path.join(this.dir, name));
+        if (stat && this.isStale(name, stat.mtimeMs, now)) await this.dropStaleTemp(path.join(this.dir, name));
         continue;
       }
       const marks = parseSpoolMarker(name);
@@ -236,22 +243,34 @@ export class SpoolForwarder {
     const marked = parsed.marker !== undefined && present.has(parsed.marker);
     if (cached && (parsed.format === 'renamed' || marked)) return ready(cached);
     this.fileStats.delete(parsed.name);
+    // The marker before the data: a data stat taken after the marker's sees every write that came
+    // before the marker, so a refreshed leftover marker cannot pass off a mid-write size or mtime.
+    const marker = marked ? await this.statOf(parsed.marker!) : undefined;
     const stat = await this.statOf(parsed.name);
     if (!stat) return undefined; // forwarded or renamed meanwhile
     if (parsed.format === 'renamed') {
       this.fileStats.set(parsed.name, stat);
       return ready(stat);
     }
-    if (marked) {
-      const marker = await this.statOf(parsed.marker!);
-      if (marker && markerCommits(marker.mtimeMs, stat.mtimeMs)) {
-        this.fileStats.set(parsed.name, stat); // complete: it never changes again
-        return ready(stat);
-      }
+    if (marker && markerCommits(marker.mtimeMs, stat.mtimeMs)) {
+      this.fileStats.set(parsed.name, stat); // complete: it never changes again
+      return ready(stat);
     }
     // No marker (or one left by an earlier event of this name): the hook is still writing, or it
     // died. Hooks are killed long before STALE_TEMP_MS, so then the content is all there will be.
-    return now - stat.mtimeMs > STALE_TEMP_MS ? ready(stat, true) : undefined;
+    return this.isStale(parsed.name, stat.mtimeMs, now) ? ready(stat, true) : undefined;
+  }
+
+  /**
+   * Unfinished for staleMs by the file's mtime and also by this process's monotonic clock
+   * since it first saw the file: a machine that slept, or a clock that jumped, must not make a
+   * file still being written look abandoned.
+   */
+  private isStale(name: string, mtimeMs: number, now: number): boolean {
+    const seen = this.firstSeen.get(name);
+    const monotonic = performance.now();
+    if (seen === undefined) this.firstSeen.set(name, monotonic);
+    return now - mtimeMs > this.staleMs && seen !== undefined && monotonic - seen > this.staleMs;
   }
 
   private async statOf(name: string): Promise<FileStat | undefined> {
@@ -269,6 +288,9 @@ export class SpoolForwarder {
     if (file.marker) await fs.rm(path.join(this.dir, file.marker), { force: true });
     await fs.rm(file.file, { force: true });
     this.fileStats.delete(file.name);
+    this.firstSeen.delete(file.name);
+    // Names come back (a reused pid): a new event must not inherit an old one's refusals.
+    this.refusals.delete(file.name);
   }
 
   private async dropStaleTemp(file: string): Promise<void> {

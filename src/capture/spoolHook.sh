@@ -58,7 +58,8 @@ if [ -n "$spool" ] && { [ -d "$spool" ] || mkdir -p "$spool" 2>/dev/null; }; the
       data=$base.json
       break
     fi
-    [ -e "$base.json" ] || break
+    # Taken (by a file, or a link someone left): try the next name. Absent: the folder is unwritable.
+    [ -e "$base.json" ] || [ -L "$base.json" ] || break
     n=$((n + 1))
   done
   set +C

@@ -22,12 +22,25 @@ function dataFiles(spool: string): string[] {
   return readdirSync(spool).filter((n) => parseSpoolName(n));
 }
 
+/** A short stale window for tests, and passes until `done` holds: the window counts from when the forwarder first saw a file. */
+const SHORT_STALE_MS = 50;
+async function drainUntil(f: SpoolForwarder, done: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await f.drain();
+    if (await done()) return;
+    if (Date.now() > deadline) throw new Error('the forwarder did not finish within the deadline');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 interface Ctx {
   config: Config;
   redis: Redis;
   log: Logger;
   lines: string[];
-  forwarder(config?: Config): SpoolForwarder;
+  /** `staleMs` shortens how long unfinished files wait (STALE_TEMP_MS otherwise). */
+  forwarder(config?: Config, staleMs?: number): SpoolForwarder;
   /** Run the shell hook; returns the data file it wrote. */
   spool(event: string, input: string): string;
   entries(stream?: string): Promise<StreamFields[]>;
@@ -54,8 +67,8 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }, tweak: 
     redis,
     log,
     lines,
-    forwarder(c = config) {
-      const f = new SpoolForwarder({ config: c, redis, log });
+    forwarder(c = config, staleMs?: number) {
+      const f = new SpoolForwarder({ config: c, redis, log, staleMs });
       started.push(f);
       return f;
     },
@@ -261,9 +274,9 @@ test('a marker-less data file older than STALE_TEMP_MS is forwarded as it is: va
     rmSync(data.replace(/\.json$/, '.ready'));
     utimesSync(data, old, old);
   }
-  const f = c.forwarder();
+  const f = c.forwarder(c.config, SHORT_STALE_MS);
   await f.start();
-  await f.drain();
+  await drainUntil(f, () => dataFiles(c.config.paths.spool).length === 0);
   const [entry] = await c.entries();
   assert.equal(JSON.parse(entry.payload).text, 'done');
   assert.equal(entry.timestamp, old.toISOString(), 'the fire time is the mtime');
@@ -275,6 +288,27 @@ test('a marker-less data file older than STALE_TEMP_MS is forwarded as it is: va
   assert.deepEqual(readdirSync(c.config.paths.spool), []);
   assert.deepEqual(f.stats(), { forwarded: 1, failed: 0, dropped: 0, parseFailures: 1, backlog: 0 });
   assert.equal(c.lines.filter((l) => /had no completion marker/.test(l)).length, 2);
+});
+
+test('a marker-less data file whose mtime looks old (a skewed NFS clock, a machine that slept) is not forwarded until this forwarder has watched it for the whole window', async (t) => {
+  const c = await setup(t);
+  const data = c.spool('afterAgentResponse', '{"hook_event_name":"afterAgentResponse","text":"still being wri');
+  rmSync(data.replace(/\.json$/, '.ready'));
+  const skewed = new Date(Date.now() - 3_600_000);
+  utimesSync(data, skewed, skewed);
+  const f = c.forwarder();
+  await f.start();
+  await f.drain();
+  await f.drain();
+  assert.deepEqual(dataFiles(c.config.paths.spool), [path.basename(data)], 'left for the hook to finish');
+  assert.equal(await c.redis.xlen(c.config.streams.events), 0);
+  assert.equal(await c.redis.xlen(c.config.streams.dlq), 0);
+  // The hook finishes and marks it: forwarded whole.
+  writeFileSync(data, '{"hook_event_name":"afterAgentResponse","text":"still being written"}');
+  writeFileSync(data.replace(/\.json$/, '.ready'), '');
+  await drainUntil(f, () => dataFiles(c.config.paths.spool).length === 0);
+  const [entry] = await c.entries();
+  assert.equal(JSON.parse(entry.payload).text, 'still being written');
 });
 
 test('a marker whose data file is gone is removed once it is a few seconds old, and is never an event', async (t) => {
@@ -314,9 +348,9 @@ test('a crash between deleting the marker and the data file forwards the data ag
   // The "crash": the marker was deleted, the data file was not (mtime unchanged).
   copyFileSync(saved, data);
   utimesSync(data, old, old);
-  const second = c.forwarder();
+  const second = c.forwarder(c.config, SHORT_STALE_MS);
   await second.start();
-  await second.drain();
+  await drainUntil(second, () => dataFiles(c.config.paths.spool).length === 0);
   const entries = await c.entries();
   assert.equal(entries.length, 2, 'XADDed twice');
   assert.equal(entries[0].event_id, entries[1].event_id, 'with one event_id, so raw_traces keeps one row');
@@ -360,12 +394,17 @@ test('half-written temp files of dead hooks are removed after a minute; fresh on
   writeFileSync(fresh, '{"being written');
   const old = new Date(Date.now() - 120_000);
   utimesSync(stale, old, old);
-  const f = c.forwarder();
+  const f = c.forwarder(c.config, 60_000);
   await f.start();
   await f.drain();
-  assert.equal(existsSync(stale), false);
+  assert.equal(existsSync(stale), true, 'not before this forwarder has watched it for the whole window (a clock can lie)');
   assert.equal(existsSync(fresh), true);
-  assert.equal(f.stats().dropped, 1);
+  await f.stop();
+  rmSync(fresh); // its hook finished; only the abandoned one is left for a forwarder with a short window
+  const g = c.forwarder(c.config, SHORT_STALE_MS);
+  await g.start();
+  await drainUntil(g, () => !existsSync(stale));
+  assert.equal(g.stats().dropped, 1);
 });
 
 test('with Redis down the files stay, failures are counted once in the log, and a later forwarder sends them', async (t) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CURSOR_HOOK_EVENTS } from '../../src/shared/eventTypes';
 import {
@@ -175,6 +175,11 @@ test('status reports hooked events, the user’s own hooks and the spool backlog
   writeFileSync(path.join(s.config.paths.spool, 's7-0.stop.json'), '{}');
   writeFileSync(path.join(s.config.paths.spool, 's7-0.stop.ready'), '');
   writeFileSync(path.join(s.config.paths.spool, 's8-0.stop.json'), '{"half');
+  // ...and one being written under a name whose marker an earlier event left (older than the data).
+  writeFileSync(path.join(s.config.paths.spool, 's9-0.stop.ready'), '');
+  const earlier = new Date(Date.now() - 10_000);
+  utimesSync(path.join(s.config.paths.spool, 's9-0.stop.ready'), earlier, earlier);
+  writeFileSync(path.join(s.config.paths.spool, 's9-0.stop.json'), '{"half');
   const status = hooksStatus({ config: s.config, env: s.env });
   assert.equal(status.mode, 'spool');
   assert.equal(status.hooked.length, CURSOR_HOOK_EVENTS.length);
@@ -183,7 +188,7 @@ test('status reports hooked events, the user’s own hooks and the spool backlog
   assert.deepEqual(status.scripts, { spool: true, direct: false, settings: true });
   assert.equal(status.spool.files, 2);
   assert.equal(status.spool.bytes, 4);
-  assert.equal(status.spool.tempFiles, 2);
+  assert.equal(status.spool.tempFiles, 3);
   assert.ok((status.spool.oldestAgeMs ?? 0) >= 4000);
   assert.deepEqual(status.outdated, []);
   s.config.paths.spool = path.join(s.home, 'elsewhere');

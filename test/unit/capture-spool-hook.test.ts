@@ -166,6 +166,20 @@ test('a name a reused pid left in the spool is never overwritten: the hook claim
   assert.equal(readFileSync(path.join(spool, data[1]), 'utf8'), '{"new":true}');
 });
 
+test('a dangling link under the claimed name is skipped like a taken name, not taken for an unwritable folder', (t) => {
+  const dir = tempDir(t);
+  const spool = path.join(dir, 'spool');
+  mkdirSync(spool, { mode: 0o700 });
+  const wrapper = 'ln -s "$1/nowhere" "$1/s$$-0.stop.json"; exec sh "$2" stop "$1"';
+  const r = spawnSync('sh', ['-c', wrapper, 'sh', spool, SCRIPT], { input: '{"new":true}', encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout, '{}\n');
+  assert.equal(r.stderr, '', 'spooled, no failure reported');
+  const { markers } = listSpool(spool);
+  assert.equal(markers.length, 1);
+  assert.equal(readFileSync(path.join(spool, markers[0].replace(/\.ready$/, '.json')), 'utf8'), '{"new":true}');
+});
+
 test('a marker an earlier event left under the claimed name is refreshed, so it never marks the new data early', (t) => {
   const dir = tempDir(t);
   const spool = path.join(dir, 'spool');
