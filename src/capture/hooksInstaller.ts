@@ -142,6 +142,29 @@ function installFile(source: string, dest: string, mode: number): void {
   renameSync(temp, dest);
 }
 
+/**
+ * Bring the hook scripts already installed under BLUEPLANE_HOME/hooks in step with this version's
+ * (an extension upgrade leaves the old copies, which keep working but miss fixes and speed-ups).
+ * Scripts that are not installed stay absent: installing hooks is the user's choice. Returns the
+ * paths replaced.
+ */
+export function refreshInstalledScripts(config: Pick<Config, 'paths'>, assetsDir?: string): string[] {
+  const refreshed: string[] = [];
+  const pairs: Array<[string[], string]> = [
+    [['spool-hook.sh', 'spoolHook.sh'], INSTALLED_SPOOL_HOOK],
+    [['hook.js'], INSTALLED_DIRECT_HOOK],
+  ];
+  for (const [names, installedName] of pairs) {
+    const installed = path.join(config.paths.hooks, installedName);
+    const source = findAsset(names, assetsDir);
+    if (!source || !existsSync(installed)) continue;
+    if (readFileSync(installed).equals(readFileSync(source))) continue;
+    installFile(source, installed, 0o700);
+    refreshed.push(installed);
+  }
+  return refreshed;
+}
+
 function findOnPath(command: string, env: Env, platform: NodeJS.Platform): string | undefined {
   const dirs = (env.PATH ?? env.Path ?? '').split(platform === 'win32' ? ';' : ':').filter(Boolean);
   const names = platform === 'win32' ? [`${command}.exe`, `${command}.cmd`] : [command];

@@ -13,6 +13,7 @@ import { deadLetterFields } from '../processing/fastPath/deadLetters';
 import type { LeaderComponent, LeaderContext } from '../processing/server';
 import { captureEntry, type CaptureEntry } from './captureEntry';
 import { writeHookSettings } from './hookSettings';
+import { refreshInstalledScripts } from './hooksInstaller';
 import { fireTimeOf, markerCommits, parseSpoolMarker, parseSpoolName, STALE_TEMP_MS, TEMP_PREFIX, type SpoolName } from './spoolFiles';
 
 export { STALE_TEMP_MS };
@@ -106,7 +107,7 @@ export class SpoolForwarder {
       // Not fatal for the processor: the scans retry, and the hooks still answer Cursor.
       this.log.error(`Cannot prepare the spool folder ${this.dir} (${errorMessage(err)}); hooks cannot spool events until its parent is writable.`);
     }
-    this.refreshHookSettings();
+    this.refreshInstalledHooks();
     this.watch();
     this.timer = setInterval(() => this.schedule(), this.config.spool.scan_interval_ms);
     this.timer.unref();
@@ -136,8 +137,16 @@ export class SpoolForwarder {
     while (this.running) await this.running;
   }
 
-  /** The direct hook reads hook-settings.json; keep it in step with config.yaml when hooks are installed. */
-  private refreshHookSettings(): void {
+  /**
+   * Keep what the hooks read in step with this version: the installed scripts (after an extension
+   * upgrade) and hook-settings.json (after a config.yaml change). Only the leader does this.
+   */
+  private refreshInstalledHooks(): void {
+    try {
+      for (const script of refreshInstalledScripts(this.config)) this.log.info(`Updated the installed hook ${script} to this version.`);
+    } catch (err) {
+      this.log.warn(`Could not update the installed hook scripts in ${this.config.paths.hooks} (${errorMessage(err)}); the old ones keep working, and \`blueplane hooks install\` replaces them.`);
+    }
     try {
       writeHookSettings(this.config, false);
     } catch (err) {

@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, u
 import * as path from 'node:path';
 import type { Redis } from 'ioredis';
 import { ORPHAN_MARKER_MS, SpoolForwarder, STALE_TEMP_MS } from '../../src/capture/spoolForwarder';
+import { installHooks, INSTALLED_DIRECT_HOOK, INSTALLED_SPOOL_HOOK } from '../../src/capture/hooksInstaller';
 import { parseSpoolName, spoolFileName, writeSpoolFile } from '../../src/capture/spoolFiles';
 import { fieldsFromArray, parseStreamEntry, type StreamFields } from '../../src/shared/event';
 import { createLogger, type Logger } from '../../src/shared/log';
@@ -24,14 +25,11 @@ function dataFiles(spool: string): string[] {
 
 /** A short stale window for tests, and passes until `done` holds: the window counts from when the forwarder first saw a file. */
 const SHORT_STALE_MS = 50;
-async function drainUntil(f: SpoolForwarder, done: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+async function drainUntil(f: SpoolForwarder, done: () => boolean): Promise<void> {
+  await waitFor(async () => {
     await f.drain();
-    if (await done()) return;
-    if (Date.now() > deadline) throw new Error('the forwarder did not finish within the deadline');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+    return done();
+  }, { what: 'the forwarder to finish' });
 }
 
 interface Ctx {
@@ -490,4 +488,24 @@ test('a spool folder that cannot be created is reported once, and does not stop 
   for (let i = 0; i < 3; i++) await f.drain();
   assert.equal(c.lines.filter((l) => /Cannot prepare the spool folder/.test(l)).length, 1);
   assert.equal(c.lines.filter((l) => /Reading the spool .* failed/.test(l)).length, 1, 'logged once, not every scan');
+});
+
+test('an installed hook script from an earlier version is brought up to date when the forwarder starts; a hook not installed stays absent', async (t) => {
+  const c = await setup(t);
+  installHooks({ config: c.config, env: { HOME: path.dirname(c.config.paths.home), PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const spoolHook = path.join(c.config.paths.hooks, INSTALLED_SPOOL_HOOK);
+  const current = readFileSync(spoolHook, 'utf8');
+  writeFileSync(spoolHook, '#!/bin/sh\n# an earlier version\nprintf "{}\\n"\n', { mode: 0o700 });
+  const f = c.forwarder();
+  await f.start();
+  assert.equal(readFileSync(spoolHook, 'utf8'), current, 'replaced by this version');
+  assert.equal(statSync(spoolHook).mode & 0o777, 0o700);
+  assert.equal(existsSync(path.join(c.config.paths.hooks, INSTALLED_DIRECT_HOOK)), false, 'the direct hook was not installed, so it is not created');
+  assert.ok(c.lines.some((l) => l.includes(`Updated the installed hook ${spoolHook}`)));
+  await f.stop();
+  // Already current: left alone, nothing logged.
+  const before = c.lines.length;
+  const g = c.forwarder();
+  await g.start();
+  assert.ok(!c.lines.slice(before).some((l) => /Updated the installed hook/.test(l)));
 });

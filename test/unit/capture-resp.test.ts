@@ -12,7 +12,7 @@ import { defaultConfig } from '../../src/config/config';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REDIS_URL } from '../helpers/env';
+import { REDIS_URL, waitFor } from '../helpers/env';
 
 test('Redis URLs: host, port, TLS, user, password (percent-decoded), database', () => {
   assert.deepEqual(parseRedisUrl('redis://127.0.0.1:6379'), { host: '127.0.0.1', port: 6379, tls: false, username: undefined, password: undefined, db: undefined });
@@ -69,14 +69,6 @@ function fakeRedis(onCommands: (raw: string, socket: net.Socket) => void, onConn
       });
     });
   });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 async function closedPort(): Promise<number> {
@@ -138,7 +130,7 @@ for (const transport of TRANSPORTS) {
     await assert.rejects(runCommands(parseRedisUrl(`redis://127.0.0.1:${port}`), [['PING']], 10_000, { allowTcpWrap: transport.allowTcpWrap }), /ECONNREFUSED/);
     // The failure arrives while the hook is still reading stdin: kept, and reported by send().
     const conn = RespConnection.open(parseRedisUrl(`redis://127.0.0.1:${port}`), { allowTcpWrap: transport.allowTcpWrap });
-    await waitFor(() => conn.connectionError !== undefined, 10_000, 'the refusal to arrive');
+    await waitFor(() => conn.connectionError, { what: 'the refusal to arrive' });
     await assert.rejects(conn.send([['PING']], 10_000), /ECONNREFUSED/);
   });
 
