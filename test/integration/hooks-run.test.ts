@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Redis } from 'ioredis';
 import { installHooks } from '../../src/capture/hooksInstaller';
@@ -19,7 +18,7 @@ import { fieldsFromArray, parseStreamEntry } from '../../src/shared/event';
 import { silentLogger } from '../../src/shared/log';
 import type { Config } from '../../src/config/config';
 import { cursorFixtures } from '../helpers/fixtures';
-import { deleteKeys, tempHome, testConfig, testRedis } from '../helpers/env';
+import { closedPort, deleteKeys, tempHome, testConfig, testRedis } from '../helpers/env';
 import { SECRET_SAMPLES, payloadWithSecrets } from '../fixtures/secrets';
 
 const HOOK_JS = path.resolve(__dirname, '../../dist/hook.js');
@@ -88,14 +87,6 @@ function runCommand(command: string, stdin: string | Buffer, env: Record<string,
     child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started, stdinError }));
     child.stdin.end(stdin);
   });
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 interface Installed {

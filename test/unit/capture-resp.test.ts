@@ -12,7 +12,7 @@ import { defaultConfig } from '../../src/config/config';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REDIS_URL, waitFor } from '../helpers/env';
+import { closedPort, REDIS_URL, waitFor } from '../helpers/env';
 
 test('Redis URLs: host, port, TLS, user, password (percent-decoded), database', () => {
   assert.deepEqual(parseRedisUrl('redis://127.0.0.1:6379'), { host: '127.0.0.1', port: 6379, tls: false, username: undefined, password: undefined, db: undefined });
@@ -69,14 +69,6 @@ function fakeRedis(onCommands: (raw: string, socket: net.Socket) => void, onConn
       });
     });
   });
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 test('tcp_wrap: an address the binding rejects at once (EINVAL) is reported through send(), not thrown or lost', async () => {
