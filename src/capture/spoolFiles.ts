@@ -8,9 +8,10 @@
 //                                      n counts up past names a reused pid left in the spool
 //   marker: s<pid>-<n>.<event>.ready   empty, made once the data is complete
 // The fire time is the data file's mtime: cat's last write, a few milliseconds after the hook
-// fired, in steps of the kernel's timestamp tick (4 ms on the Linux this was measured on). A data file with no marker, or with a marker older than itself (left by an earlier
-// event under the same name), is still being written or its hook died: the forwarder leaves it
-// for STALE_TEMP_MS, then forwards it as it is. Delete the marker first, then the data.
+// fired, in steps of the kernel's timestamp tick (4 ms on the Linux this was measured on). A data
+// file with no marker, or with a marker older than itself (left by an earlier event under the
+// same name), is still being written or its hook died: the forwarder leaves it for
+// STALE_TEMP_MS, then forwards it as it is. Delete the marker first, then the data.
 //
 // Renamed (the direct hook, and shell hooks of earlier versions, whose files must still be
 // forwarded after an upgrade):
@@ -111,8 +112,8 @@ export function spoolFileName(fireTimeMs: number, event: string, pid = process.p
 
 /**
  * Write one event to the spool in the renamed format: owner-only folder and file, a temp name
- * first, then an atomic rename (no process start in Node, so no need for the shell hook's marker), so the forwarder never reads half a file. Throws on failure
- * (the caller decides how to report it).
+ * first, then an atomic rename, so the forwarder never reads half a file (renaming costs Node no
+ * process start, so it needs no marker). Throws on failure (the caller decides how to report it).
  */
 export function writeSpoolFile(spoolDir: string, event: string, fireTimeMs: number, content: string | Buffer): string {
   mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
